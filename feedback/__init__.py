@@ -1,0 +1,88 @@
+"""The NHS digital-inclusion feedback service."""
+
+import logging
+import os
+
+from flask import Flask
+from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+
+from .config import CONFIGS, INSTANCE_DIR, Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app; with no config, FEEDBACK_ENV picks one (development when unset)."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(config or CONFIGS[os.environ.get("FEEDBACK_ENV", "development")]())
+    configure_templates(app)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_jobs(app)
+    return app
+
+
+def configure_templates(app: Flask) -> None:
+    # NHS.UK frontend's Jinja port needs ChainableUndefined for its optional nested params.
+    app.jinja_options = {
+        **app.jinja_options,
+        "undefined": ChainableUndefined,
+        "loader": ChoiceLoader(
+            [FileSystemLoader(os.path.join(app.root_path, "templates")),
+             PackageLoader("nhsuk_frontend_jinja")]
+        ),
+    }
+    app.jinja_env.globals["choice_items"] = choice_items
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+def choice_items(choices) -> list[dict]:
+    """WTForms (value, label) choices as the items NHS.UK radios and checkboxes take."""
+    return [{"value": value, "text": str(label)} for value, label in choices]
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing and not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def register_extensions(app: Flask) -> None:
+    from . import i18n
+    from .extensions import babel, compress, csrf, db, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    csrf.init_app(app)
+    compress.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import register_views
+
+    register_views(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .views.errors import register_errors
+
+    register_errors(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register_cli
+
+    register_cli(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from .jobs import init_app
+
+    init_app(app)

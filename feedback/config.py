@@ -1,0 +1,125 @@
+"""Configuration classes; `FEEDBACK_ENV` picks one, development when unset."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _development_secret_key() -> str:
+    """Generate a key once per checkout and keep it in instance/, so sessions survive restarts."""
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise RuntimeError(f"{name} must be set when FEEDBACK_ENV=production")
+    return value
+
+
+def _database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = ""
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # None means jobs run in-process; a redis:// URL means RQ workers run them.
+    REDIS_URL: str | None = None
+
+    # Languages shipped complete. Urdu is written right to left.
+    LANGUAGES = ("en", "cy", "pl", "ro", "ur")
+    RTL_LANGUAGES = frozenset({"ur"})
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Europe/London"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+
+    # Characters; long enough for a real complaint, short enough to bound storage and analysis.
+    FREE_TEXT_MAX_LENGTH = 5000
+    # An unfinished web survey is kept this long, then purged by a periodic job.
+    SURVEY_DRAFT_LIFETIME = timedelta(hours=24)
+    # Seconds between runs of the draft purge.
+    PURGE_DRAFTS_INTERVAL = 15 * 60
+
+    # Anonymous survey posts per client address; counters live only as long as their window.
+    SURVEY_POST_RATE_LIMIT = "120 per 10 minutes"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Jobs run in the web process when there is no Redis; the periodic ones on a timer.
+    PERIODIC_JOBS_IN_PROCESS = True
+
+    # Compress HTML, CSS, JS and SVG for people on slow mobile connections.
+    COMPRESS_MIMETYPES = [
+        "text/html", "text/css", "application/javascript", "text/javascript",
+        "image/svg+xml", "application/json",
+    ]
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIN_SIZE = 500
+    SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
+
+    WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
+    # Seconds a survey session survives without activity.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=24)
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False  # the debugger stays off unless FLASK_DEBUG=1 is set by hand
+
+    def __init__(self):
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
+        self.SQLALCHEMY_DATABASE_URI = _database_url(
+            os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite3'}"
+        )
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        if self.REDIS_URL:
+            self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-use"
+    WTF_CSRF_ENABLED = True
+    PERIODIC_JOBS_IN_PROCESS = False
+    RATELIMIT_ENABLED = False
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+
+    def __init__(self, database_url: str | None = None):
+        self.SQLALCHEMY_DATABASE_URI = _database_url(
+            database_url or os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+        )
+
+
+class ProductionConfig(Config):
+    PERIODIC_JOBS_IN_PROCESS = False
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self):
+        self.SECRET_KEY = _required("SECRET_KEY")
+        self.SQLALCHEMY_DATABASE_URI = _database_url(_required("DATABASE_URL"))
+        self.REDIS_URL = _required("REDIS_URL")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

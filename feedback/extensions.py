@@ -1,0 +1,35 @@
+"""Extension objects, created unbound; create_app() binds them with init_app."""
+
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+
+# Named constraints, so migrations can drop and alter them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate(compare_type=True, render_as_batch=True)
+babel = Babel()
+csrf = CSRFProtect()
+compress = Compress()
+
+
+def _client_address() -> str:
+    # Imported lazily so that importing this module stays free of request state.
+    from flask_limiter.util import get_remote_address
+
+    return get_remote_address()
+
+
+# Counters are keyed by address and expire with their window; no address is stored elsewhere.
+limiter = Limiter(key_func=_client_address, default_limits=[])

@@ -1,0 +1,246 @@
+"""Database models: services, the question bank, surveys and their versions, responses."""
+
+import enum
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class ServiceKind(enum.StrEnum):
+    VIDEO_CONSULTATION = "video_consultation"
+    PORTAL = "portal"
+    ONLINE_BOOKING = "online_booking"
+    REMOTE_MONITORING = "remote_monitoring"
+    APP = "app"
+    OTHER = "other"
+
+
+class QuestionKind(enum.StrEnum):
+    FFT_RATING = "fft_rating"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    YES_NO = "yes_no"
+    FREE_TEXT = "free_text"
+
+
+class Channel(enum.StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    PAPER = "paper"
+    ASSISTED = "assisted"
+
+
+class RespondentRole(enum.StrEnum):
+    PATIENT = "patient"
+    CARER = "carer"
+    STAFF = "staff"
+
+
+class AssistanceMode(enum.StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+
+
+class AnswerStatus(enum.StrEnum):
+    ANSWERED = "answered"
+    SKIPPED = "skipped"  # left out on purpose: an optional web question or SKIP by SMS
+    BLANK = "blank"  # nothing marked on a paper form
+    UNREADABLE = "unreadable"  # marked on paper, but no one can tell what
+
+
+def _enum_check(column: str, values: type[enum.StrEnum]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"{column}_valid")
+
+
+class Service(db.Model):
+    """A digital health service that people give feedback on."""
+
+    __tablename__ = "services"
+    __table_args__ = (_enum_check("kind", ServiceKind),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # {locale: text}; English is always present and is the fallback.
+    description: Mapped[dict] = mapped_column(JSON, default=dict)
+    kind: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    surveys: Mapped[list["Survey"]] = relationship(back_populates="service")
+
+
+class Question(db.Model):
+    """A question in the bank. Immutable once used: a change is a new revision of the same key."""
+
+    __tablename__ = "questions"
+    __table_args__ = (
+        UniqueConstraint("key", "revision", name="uq_questions_key_revision"),
+        _enum_check("kind", QuestionKind),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(default=1)
+    kind: Mapped[str] = mapped_column(String(32))
+    # The bank's grouping: fft, inclusion or equality.
+    module: Mapped[str] = mapped_column(String(32))
+    # Inclusion-framework domain the question measures, for later reporting.
+    domain: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[dict] = mapped_column(JSON)  # {locale: question text}
+    hint: Mapped[dict] = mapped_column(JSON, default=dict)  # {locale: hint}
+    # [{"value": "very_good", "label": {locale: text}, "exclusive": bool}]
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    max_length: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Survey(db.Model):
+    """A survey of one service, open between two dates, in a set of languages."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    languages: Mapped[list] = mapped_column(JSON)
+    opens_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closes_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service: Mapped[Service] = relationship(back_populates="surveys")
+    versions: Mapped[list["SurveyVersion"]] = relationship(
+        back_populates="survey", order_by="SurveyVersion.number"
+    )
+
+
+class SurveyVersion(db.Model):
+    """A frozen question set. Responses point at the version they answered."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="uq_survey_versions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    number: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_at: Mapped[datetime | None]
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+    questions: Mapped[list["SurveyQuestion"]] = relationship(
+        back_populates="survey_version", order_by="SurveyQuestion.position"
+    )
+
+
+class SurveyQuestion(db.Model):
+    __tablename__ = "survey_questions"
+    __table_args__ = (
+        UniqueConstraint("survey_version_id", "position", name="uq_survey_questions_position"),
+        UniqueConstraint("survey_version_id", "question_id", name="uq_survey_questions_question"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    position: Mapped[int]
+    required: Mapped[bool] = mapped_column(default=False)
+
+    survey_version: Mapped[SurveyVersion] = relationship(back_populates="questions")
+    question: Mapped[Question] = relationship()
+
+
+class Response(db.Model):
+    """One person's submitted answers. Never edited: a correction adds a ResponseVersion."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        _enum_check("channel", Channel),
+        _enum_check("respondent_role", RespondentRole),
+        CheckConstraint(
+            "assistance_mode IS NULL OR assistance_mode IN ('in_person', 'phone')",
+            name="assistance_mode_valid",
+        ),
+        Index("ix_responses_service_submitted", "service_id", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    respondent_role: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who helped, for assisted and paper entry. Staff accounts arrive later; the id stays.
+    assisted_by_id: Mapped[int | None]
+    assistance_mode: Mapped[str | None] = mapped_column(String(16))
+    # Set by the channel so that a repeated submit finds the first response, not a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    service: Mapped[Service] = relationship()
+    survey_version: Mapped[SurveyVersion] = relationship()
+    versions: Mapped[list["ResponseVersion"]] = relationship(
+        back_populates="response", order_by="ResponseVersion.number"
+    )
+
+    @property
+    def current_version(self) -> "ResponseVersion":
+        return self.versions[-1]
+
+
+class ResponseVersion(db.Model):
+    """A complete set of answers; version 1 as submitted, later ones as corrected, with why."""
+
+    __tablename__ = "response_versions"
+    __table_args__ = (UniqueConstraint("response_id", "number", name="uq_response_versions_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    number: Mapped[int] = mapped_column(default=1)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="versions")
+    answers: Mapped[list["Answer"]] = relationship(back_populates="response_version")
+
+
+class Answer(db.Model):
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("response_version_id", "question_id", name="uq_answers_question"),
+        _enum_check("status", AnswerStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=AnswerStatus.ANSWERED)
+    # One of the question's option values (FFT rating, single choice, yes/no).
+    choice: Mapped[str | None] = mapped_column(String(64))
+    choices: Mapped[list | None] = mapped_column(JSON)  # option values, for multiple choice
+    text: Mapped[str | None] = mapped_column(Text)  # free text as written
+
+    response_version: Mapped[ResponseVersion] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+
+
+class SurveyDraft(db.Model):
+    """A web survey in progress, so long answers need not ride in the cookie. Purged when stale."""
+
+    __tablename__ = "survey_drafts"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    respondent_role: Mapped[str | None] = mapped_column(String(16))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # {str(question_id): answer}
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    survey_version: Mapped[SurveyVersion] = relationship()

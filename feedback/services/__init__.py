@@ -1,0 +1,1 @@
+"""Business logic. Each public function owns its transaction: one commit, rollback on error."""

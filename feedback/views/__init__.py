@@ -1,0 +1,29 @@
+"""Blueprints, one per audience, each registered with its access guard."""
+
+from collections.abc import Callable
+
+from flask import Blueprint, Flask
+
+
+def access_guard(func: Callable) -> Callable:
+    """Mark a before_request function as a blueprint's access rule (checked by a test)."""
+    func.is_access_guard = True
+    return func
+
+
+@access_guard
+def allow_anonymous() -> None:
+    """The public pages: anyone may answer a survey, and nobody signs in to do so."""
+    return None
+
+
+def register_views(app: Flask) -> None:
+    from . import health, survey
+
+    blueprints: list[tuple[Blueprint, Callable, str | None]] = [
+        (survey.bp, allow_anonymous, None),
+        (health.bp, allow_anonymous, None),
+    ]
+    for bp, guard, url_prefix in blueprints:
+        bp.before_request(guard)
+        app.register_blueprint(bp, url_prefix=url_prefix)
