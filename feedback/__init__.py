@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 
 from flask import Flask
 from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
@@ -39,11 +40,24 @@ def configure_templates(app: Flask) -> None:
 
 
 def choice_items(choices) -> list[dict]:
-    """WTForms (value, label) choices as the items NHS.UK radios and checkboxes take."""
-    return [{"value": value, "text": str(label)} for value, label in choices]
+    """WTForms choices as the items NHS.UK radios and checkboxes take."""
+    return [{"value": choice.value, "text": str(choice.label)} for choice in choices]
+
+
+class _DropClientAddress(logging.Filter):
+    """The development server starts each request line with the client's address: drop it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = re.sub(r"^\S+ - - ", "", record.msg)
+        return True
+
+
+_DROP_CLIENT_ADDRESS = _DropClientAddress()
 
 
 def configure_logging(app: Flask) -> None:
+    logging.getLogger("werkzeug").addFilter(_DROP_CLIENT_ADDRESS)  # added once, however often
     if not app.debug and not app.testing and not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

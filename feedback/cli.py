@@ -58,7 +58,9 @@ def bank_sync() -> None:
     from .services.question_bank import sync_question_bank
 
     counts = sync_question_bank()
-    click.echo("Question bank: {added} added, {revised} revised, {unchanged} unchanged".format(**counts))
+    click.echo(
+        "Question bank: {added} added, {revised} revised, {unchanged} unchanged".format(**counts)
+    )
 
 
 @demo.command("load")

@@ -93,6 +93,7 @@ class DevelopmentConfig(Config):
 
 
 class TestConfig(Config):
+    __test__ = False  # a config, not a pytest test class
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-use"
     WTF_CSRF_ENABLED = True

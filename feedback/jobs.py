@@ -74,10 +74,11 @@ def enqueue(func: Callable, *args) -> None:
         return
     from rq import Retry
 
-    retry = Retry(max=options.retries, interval=list(options.retry_intervals[: options.retries]))
-    get_queue(options.queue).enqueue(
-        func, *args, job_timeout=options.timeout, retry=retry if options.retries else None
-    )
+    retry = None
+    if options.retries:
+        intervals = list(options.retry_intervals[: options.retries])
+        retry = Retry(max=options.retries, interval=intervals)
+    get_queue(options.queue).enqueue(func, *args, job_timeout=options.timeout, retry=retry)
 
 
 def _run_in_process(func: Callable, *args) -> None:

@@ -198,7 +198,9 @@ class ResponseVersion(db.Model):
     """A complete set of answers; version 1 as submitted, later ones as corrected, with why."""
 
     __tablename__ = "response_versions"
-    __table_args__ = (UniqueConstraint("response_id", "number", name="uq_response_versions_number"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "number", name="uq_response_versions_number"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)

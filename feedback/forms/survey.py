@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ..models import QuestionKind, RespondentRole
 from .fields import MultiCheckboxField
@@ -42,7 +43,7 @@ class StartForm(FlaskForm):
 class RoleForm(FlaskForm):
     role = RadioField(
         _l("Are you answering as…"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         validate_choice=True,
     )
 
@@ -61,7 +62,7 @@ class _QuestionForm(FlaskForm):
     pass
 
 
-def question_form(kind: str, choices: list[tuple[str, str]], **kwargs) -> FlaskForm:
+def question_form(kind: str, options: list[tuple[str, str]], **kwargs) -> FlaskForm:
     """A form with one field, `answer`, shaped for the question's kind.
 
     Whether the answer is acceptable is decided by the responses service, the same for
@@ -70,6 +71,8 @@ def question_form(kind: str, choices: list[tuple[str, str]], **kwargs) -> FlaskF
 
     class QuestionForm(_QuestionForm):
         pass
+
+    choices = [SelectChoice(value, label) for value, label in options]
 
     if kind == QuestionKind.FREE_TEXT:
         QuestionForm.answer = TextAreaField()

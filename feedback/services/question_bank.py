@@ -28,7 +28,11 @@ def read_bank(path: Path = BANK_FILE) -> list[dict]:
                 "text": entry["text"],
                 "hint": entry.get("hint", {}),
                 "options": [
-                    {"value": o["value"], "label": o["label"], "exclusive": o.get("exclusive", False)}
+                    {
+                        "value": o["value"],
+                        "label": o["label"],
+                        "exclusive": o.get("exclusive", False),
+                    }
                     for o in entry.get("options", [])
                 ],
                 "max_length": entry.get("max_length"),

@@ -52,54 +52,71 @@ def _option_values(question) -> list[str]:
     return [option["value"] for option in question.options]
 
 
+def _skipped_or_required(survey_question: SurveyQuestion):
+    if survey_question.required:
+        return "required"
+    return CleanAnswer(survey_question.question_id, AnswerStatus.SKIPPED)
+
+
+def _clean_text(survey_question: SurveyQuestion, raw: Mapping, max_length: int):
+    text = raw.get("text", "")
+    if not isinstance(text, str):
+        return "invalid"
+    text = clean_free_text(text)
+    if not text:
+        return _skipped_or_required(survey_question)
+    if len(text) > min(survey_question.question.max_length or max_length, max_length):
+        return "too_long"
+    return CleanAnswer(survey_question.question_id, AnswerStatus.ANSWERED, text=text)
+
+
+def _clean_choices(survey_question: SurveyQuestion, raw: Mapping):
+    question = survey_question.question
+    choices = raw.get("choices")
+    if not isinstance(choices, list) or not choices:
+        return _skipped_or_required(survey_question)
+    values = _option_values(question)
+    if any(not isinstance(c, str) or c not in values for c in choices):
+        return "unknown_choice"
+    exclusive = {o["value"] for o in question.options if o.get("exclusive")}
+    if len(choices) > 1 and exclusive.intersection(choices):
+        return "exclusive_choice"
+    # Stored in the question's order, once each.
+    ordered = [v for v in values if v in choices]
+    return CleanAnswer(question.id, AnswerStatus.ANSWERED, choices=ordered)
+
+
+def _clean_choice(survey_question: SurveyQuestion, raw: Mapping):
+    choice = raw.get("choice")
+    if choice in (None, ""):
+        return _skipped_or_required(survey_question)
+    if not isinstance(choice, str) or choice not in _option_values(survey_question.question):
+        return "unknown_choice"
+    return CleanAnswer(survey_question.question_id, AnswerStatus.ANSWERED, choice=choice)
+
+
 def clean_answer(survey_question: SurveyQuestion, raw: Mapping | None, *, max_length: int):
     """Check one raw answer against its question.
 
     :param raw: ``{"status": ..., "choice": ..., "choices": [...], "text": ...}`` or None.
     :return: a CleanAnswer, or an error code string.
     """
-    question = survey_question.question
-    raw = raw or {}
+    if not raw:  # never reached or left out altogether
+        raw = {"status": AnswerStatus.SKIPPED}
     status = raw.get("status", AnswerStatus.ANSWERED)
     if status not in AnswerStatus.__members__.values():
         return "unknown_status"
     if status != AnswerStatus.ANSWERED:
         # Paper's blank and unreadable are facts about the sheet, so allowed even when required.
-        if status == AnswerStatus.SKIPPED and survey_question.required:
-            return "required"
-        return CleanAnswer(question.id, status)
-
-    kind = question.kind
+        if status == AnswerStatus.SKIPPED:
+            return _skipped_or_required(survey_question)
+        return CleanAnswer(survey_question.question_id, status)
+    kind = survey_question.question.kind
     if kind == QuestionKind.FREE_TEXT:
-        text = raw.get("text")
-        if not isinstance(text, str):
-            return "required" if survey_question.required else "invalid"
-        text = clean_free_text(text)
-        if not text:
-            return "required" if survey_question.required else CleanAnswer(question.id, "skipped")
-        if len(text) > min(question.max_length or max_length, max_length):
-            return "too_long"
-        return CleanAnswer(question.id, status, text=text)
-
-    values = _option_values(question)
+        return _clean_text(survey_question, raw, max_length)
     if kind == QuestionKind.MULTIPLE_CHOICE:
-        choices = raw.get("choices")
-        if not isinstance(choices, list) or not choices:
-            return "required" if survey_question.required else CleanAnswer(question.id, "skipped")
-        if any(not isinstance(c, str) or c not in values for c in choices):
-            return "unknown_choice"
-        exclusive = {o["value"] for o in question.options if o.get("exclusive")}
-        if len(choices) > 1 and exclusive.intersection(choices):
-            return "exclusive_choice"
-        # Stored in the question's order, once each.
-        return CleanAnswer(question.id, status, choices=[v for v in values if v in choices])
-
-    choice = raw.get("choice")
-    if choice in (None, ""):
-        return "required" if survey_question.required else CleanAnswer(question.id, "skipped")
-    if not isinstance(choice, str) or choice not in values:
-        return "unknown_choice"
-    return CleanAnswer(question.id, status, choice=choice)
+        return _clean_choices(survey_question, raw)
+    return _clean_choice(survey_question, raw)
 
 
 def clean_answers(

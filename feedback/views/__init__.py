@@ -1,4 +1,4 @@
-"""Blueprints, one per audience, each registered with its access guard."""
+"""Blueprints, one per audience; each module attaches its access guard where it makes `bp`."""
 
 from collections.abc import Callable
 
@@ -20,10 +20,6 @@ def allow_anonymous() -> None:
 def register_views(app: Flask) -> None:
     from . import health, survey
 
-    blueprints: list[tuple[Blueprint, Callable, str | None]] = [
-        (survey.bp, allow_anonymous, None),
-        (health.bp, allow_anonymous, None),
-    ]
-    for bp, guard, url_prefix in blueprints:
-        bp.before_request(guard)
-        app.register_blueprint(bp, url_prefix=url_prefix)
+    blueprints: list[Blueprint] = [survey.bp, health.bp]
+    for bp in blueprints:
+        app.register_blueprint(bp)

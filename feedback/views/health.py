@@ -8,8 +8,10 @@ from sqlalchemy import text
 
 from ..extensions import csrf, db
 from ..jobs import get_redis
+from . import allow_anonymous
 
 bp = Blueprint("health", __name__)
+bp.before_request(allow_anonymous)
 csrf.exempt(bp)
 log = logging.getLogger(__name__)
 

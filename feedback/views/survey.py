@@ -23,8 +23,10 @@ from ..forms.survey import (
 from ..i18n import current_language, localise
 from ..models import AnswerStatus, QuestionKind
 from ..services import responses, surveys
+from . import allow_anonymous
 
 bp = Blueprint("survey", __name__)
+bp.before_request(allow_anonymous)
 
 
 def _post_limit() -> str:

@@ -1,0 +1,1 @@
+"""Pure analysis of feedback: plain data in, plain data out; no Flask, no database."""

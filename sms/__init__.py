@@ -1,0 +1,1 @@
+"""The SMS gateway: Twilio client, signatures, payloads, phone numbers; no Flask imports."""

@@ -1,0 +1,91 @@
+"""Fixtures shared by every test folder: the app on a migrated database, clients, pages."""
+
+import os
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from bs4 import BeautifulSoup
+from flask_migrate import upgrade
+from sqlalchemy import delete
+
+from feedback import create_app
+from feedback.config import TestConfig
+from feedback.extensions import db as _db
+from feedback.services.question_bank import sync_question_bank
+
+# Tables whose rows are set up once per session and kept between tests.
+KEPT_TABLES = {"alembic_version", "questions"}
+
+
+def _postgres_database(admin_url: str):
+    """Create a fresh database beside the one named, for this session only."""
+    name = f"feedback_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    parts = urlsplit(admin)
+    return name, admin, urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _drop_postgres_database(admin: str, name: str) -> None:
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if url.startswith("postgres"):
+        # No skip: a missing PostgreSQL must fail the run.
+        name, admin, test_url = _postgres_database(url)
+        yield test_url
+        _drop_postgres_database(admin, name)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(TestConfig(database_url=database_url))
+    with app.app_context():
+        # The schema comes from the migrations, as in production; never create_all().
+        upgrade()
+        sync_question_bank()
+        _db.session.remove()
+    return app
+
+
+@pytest.fixture
+def db(app):
+    """The database, emptied of everything but the question bank after each test."""
+    with app.app_context():
+        yield _db
+        _db.session.rollback()
+        for table in reversed(_db.metadata.sorted_tables):
+            if table.name not in KEPT_TABLES:
+                _db.session.execute(delete(table))
+        _db.session.commit()
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+def parse(response, status: int = 200) -> BeautifulSoup:
+    assert response.status_code == status, response.get_data(as_text=True)[:2000]
+    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
+
+
+@pytest.fixture
+def page():
+    """`page(response, status)` asserts the status and returns the parsed HTML."""
+    return parse

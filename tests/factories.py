@@ -1,0 +1,37 @@
+"""Plain factory functions for test data."""
+
+from datetime import timedelta
+
+from feedback.models import utcnow
+from feedback.services import surveys
+
+DEFAULT_QUESTIONS = [
+    "fft_rating", "fft_what_was_good", "fft_what_could_improve", "own_device", "age_band",
+]
+
+
+def create_service(*, slug="video-appointments", name="Video appointments",
+                   kind="video_consultation", description=None):
+    return surveys.create_service(
+        slug=slug, name=name, kind=kind,
+        description=description or {"en": "Seeing a clinician by video.",
+                                     "cy": "Gweld clinigwr drwy fideo."},
+    )
+
+
+def create_survey(*, service=None, question_keys=None, opens_at=None, closes_at=None,
+                  languages=("en", "cy", "pl", "ro", "ur")):
+    service = service or create_service()
+    return surveys.create_survey(
+        service_id=service.id,
+        name=f"{service.name} feedback",
+        languages=list(languages),
+        question_keys=list(question_keys or DEFAULT_QUESTIONS),
+        opens_at=opens_at or utcnow() - timedelta(days=1),
+        closes_at=closes_at,
+    )
+
+
+def question_ids(survey) -> dict[str, int]:
+    """{bank key: question id} for the survey's first version."""
+    return {sq.question.key: sq.question_id for sq in survey.versions[0].questions}

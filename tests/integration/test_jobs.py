@@ -1,0 +1,108 @@
+"""Jobs run on a real Redis by a real RQ worker, or in-process without Redis."""
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from redis import Redis
+from sqlalchemy import func, select
+
+from feedback import jobs
+from feedback.extensions import db as _db
+from feedback.models import SurveyDraft, utcnow
+from feedback.services import responses
+from tests.factories import create_survey
+
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis(app, monkeypatch):
+    """The machine's Redis (a database of its own, emptied), as the app's job connection."""
+    connection = Redis.from_url(TEST_REDIS_URL)
+    connection.ping()  # no skip: without Redis this test must fail
+    connection.flushdb()
+    monkeypatch.setitem(app.extensions, "feedback.redis", connection)
+    yield connection
+    connection.flushdb()
+
+
+def stale_draft(survey) -> str:
+    token = responses.start_draft(survey_version_id=survey.versions[0].id)
+    _db.session.get(SurveyDraft, token).updated_at = utcnow() - timedelta(days=2)
+    _db.session.commit()
+    return token
+
+
+def drafts() -> int:
+    _db.session.expire_all()
+    return _db.session.scalar(select(func.count()).select_from(SurveyDraft))
+
+
+def test_enqueued_job_is_run_by_a_real_worker_when_redis_is_configured(db, redis):
+    stale_draft(create_survey())
+    jobs.enqueue(jobs.purge_stale_drafts)
+    assert jobs.get_queue(jobs.QueueNames.PERIODIC).count == 1
+    assert drafts() == 1  # nothing ran in this process
+
+    _db.session.remove()  # the worker forks: hand it no open connection
+    worker = jobs.make_worker(jobs.QueueNames.all())
+    assert worker.work(burst=True)
+    assert drafts() == 0
+    assert jobs.get_queue(jobs.QueueNames.PERIODIC).finished_job_registry.count == 1
+
+
+def test_job_runs_in_process_straight_away_when_there_is_no_redis(db):
+    stale_draft(create_survey())
+    jobs.enqueue(jobs.purge_stale_drafts)
+    assert drafts() == 0
+
+
+def test_in_process_job_failure_is_logged_not_raised(db, monkeypatch, caplog):
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(responses, "purge_stale_drafts", broken)
+    jobs.enqueue(jobs.purge_stale_drafts)
+    assert "In-process job purge_stale_drafts failed" in caplog.text
+
+
+def test_worker_listens_on_every_queue(app, redis):
+    with app.app_context():
+        worker = jobs.make_worker(jobs.QueueNames.all())
+    assert sorted(worker.queue_names()) == sorted(jobs.QueueNames.all())
+    used = {options.queue for options in jobs.JOB_OPTIONS.values()}
+    assert used <= set(jobs.QueueNames.all())
+
+
+def test_every_periodic_job_is_scheduled_by_the_cron_scheduler(app, redis):
+    with app.app_context():
+        scheduler = jobs.make_cron_scheduler()
+    scheduled = {job.func_name: job.interval for job in scheduler.get_jobs()}
+    for job, interval_key in jobs.PERIODIC_JOBS:
+        assert scheduled[f"{job.__module__}.{job.__name__}"] == app.config[interval_key]
+
+
+def test_every_job_has_its_options_declared():
+    for job, _ in jobs.PERIODIC_JOBS:
+        assert job in jobs.JOB_OPTIONS
+
+
+def test_in_process_scheduler_runs_periodic_jobs_on_a_timer(app, db):
+    stale_draft(create_survey())
+    _db.session.remove()
+    stop = jobs.start_in_process_scheduler(app)
+    try:
+        deadline = time.monotonic() + 10
+        while drafts() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert drafts() == 0
+    finally:
+        stop.set()
+
+
+def test_worker_command_explains_when_redis_is_not_configured(runner):
+    result = runner.invoke(args=["worker", "--burst"])
+    assert result.exit_code != 0
+    assert "REDIS_URL is not set" in result.output
