@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -22,11 +23,11 @@ def _pybabel(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True)
 
 
-def extract_messages() -> None:
+def extract_messages(output: Path = POT_FILE) -> None:
     _pybabel(
         "extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-k", "_l", "-k", "lazy_gettext",
         "--no-location", "--sort-output", "--omit-header",
-        "-o", str(POT_FILE), str(PROJECT_ROOT / "feedback"),
+        "-o", str(output), str(PROJECT_ROOT / "feedback"),
     )
 
 
@@ -43,7 +44,7 @@ def translate_update() -> None:
     """Extract messages and merge them into every language."""
     extract_messages()
     _pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS), "--no-fuzzy-matching",
-             "--omit-header", "--ignore-obsolete")
+             "--ignore-obsolete")
 
 
 @translate.command("compile")

@@ -1,5 +1,6 @@
 """Forms for the public web survey: who is answering, then one question a page."""
 
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
@@ -32,7 +33,8 @@ def error_message(code: str, kind: str, max_length: int) -> str:
     if code == "required":
         return str(_REQUIRED.get(kind, _l("Select an answer")))
     if code == "too_long":
-        return str(_l("Your answer must be %(max)s characters or fewer", max=f"{max_length:,}"))
+        return str(_l("Your answer must be %(max)s characters or fewer",
+                      max=format_number(max_length)))
     return str(_MESSAGES.get(code, _l("Check your answer")))
 
 
