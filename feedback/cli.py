@@ -17,6 +17,8 @@ translate = AppGroup("translate", help="Extract, add and compile translations.")
 bank = AppGroup("bank", help="The question bank.")
 demo = AppGroup("demo", help="Demonstration data for a newcomer's machine.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
+users_cli = AppGroup("users", help="Staff accounts.")
+retention_cli = AppGroup("retention", help="Removing data on schedule.")
 
 
 def _pybabel(*args: str) -> None:
@@ -78,6 +80,72 @@ def demo_load(response_count: int, seed: int) -> None:
         click.echo(f"Demo data: {loaded['services']} services, {loaded['responses']} responses")
 
 
+@users_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt="Full name")
+@click.password_option(help="At least 12 characters, not a common one.")
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create the first administrator. They set up a second factor at first sign-in."""
+    from .services.users import UserError
+    from .services.users import create_admin as create
+
+    try:
+        user = create(email=email, name=name, password=password)
+    except UserError as error:
+        raise click.ClickException(_USER_ERRORS.get(error.code, error.code)) from error
+    click.echo(f"Administrator {user.email} created. Sign in at /sign-in.")
+
+
+@users_cli.command("invite")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "service_lead", "volunteer"]), required=True)
+@click.option("--service", "service_slugs", multiple=True, help="A service a lead leads (slug).")
+def invite(email: str, name: str, role: str, service_slugs: tuple[str, ...]) -> None:
+    """Invite someone and print their one-time link to set a password."""
+    from flask import url_for
+
+    from .services.surveys import get_service_by_slug
+    from .services.users import UserError, invite_user
+
+    services = [get_service_by_slug(slug) for slug in service_slugs]
+    if None in services:
+        raise click.ClickException("Unknown service: " + ", ".join(
+            slug for slug, s in zip(service_slugs, services, strict=True) if s is None))
+    try:
+        user, token = invite_user(
+            email=email, name=name, role=role, service_ids=[s.id for s in services],
+            invited_by=None, lifetime=current_app.config["INVITATION_LIFETIME"],
+        )
+    except UserError as error:
+        raise click.ClickException(_USER_ERRORS.get(error.code, error.code)) from error
+    with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_BASE_URL")):
+        link = url_for("auth.accept_invitation", token=token, _external=True)
+    click.echo(f"Invitation for {user.email} ({role}), valid once for "
+               f"{current_app.config['INVITATION_LIFETIME'].days} days:\n{link}")
+
+
+_USER_ERRORS = {
+    "invalid_email": "That is not an email address.",
+    "email_taken": "There is already an account with that email address.",
+    "too_short": "The password must be at least 12 characters long.",
+    "guessable": "That password is too easy to guess: try three or more unrelated words.",
+    "invalid_role": "Unknown role.",
+}
+
+
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Count what would be blanked; change nothing.")
+def retention_apply(dry_run: bool) -> None:
+    """Blank every field older than the retention settings allow, and record it."""
+    from .services.retention import apply_retention
+
+    counts = apply_retention(days=current_app.config["RETENTION_DAYS"], dry_run=dry_run)
+    verb = "Would blank" if dry_run else "Blanked"
+    for name, count in counts.items():
+        click.echo(f"{verb} {count} {name} field(s)")
+
+
 @jobs_cli.command("run-periodic")
 def run_periodic() -> None:
     """Run every periodic job once, now, in this process."""
@@ -117,7 +185,7 @@ def _run_cron(app: Flask, scheduler) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (translate, bank, demo, jobs_cli, worker):
+    for command in (translate, bank, demo, jobs_cli, users_cli, retention_cli, worker):
         app.cli.add_command(command)
 
 

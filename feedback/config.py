@@ -73,6 +73,27 @@ class Config:
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
 
     WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session
+    # Signed-in staff are signed out after this long without a request.
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
+    # An invitation link works once, for this long.
+    INVITATION_LIFETIME = timedelta(days=3)
+    # Sign-in attempts that fail: per account and per client address. Counters expire.
+    SIGN_IN_ACCOUNT_LIMIT = "5 per 15 minutes"
+    SIGN_IN_ADDRESS_LIMIT = "30 per 15 minutes"
+    # Where people reach the service, for links printed by commands (no request to ask).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Strict-Transport-Security, only where the service is reached over HTTPS.
+    HSTS_ENABLED = False
+
+    # Counts of 1 to 4 are shown as * (NHS England's FFT rule), and figures built on them hidden.
+    SUPPRESS_BELOW = 5
+
+    # Retention: days after which a field is blanked (docs/retention.md). The response stays.
+    RETENTION_DAYS = {
+        "free_text": 730,  # what people typed, kept two years for reports, then removed
+    }
+    # Seconds between retention runs.
+    RETENTION_INTERVAL = 24 * 60 * 60
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     # Seconds a survey session survives without activity.
@@ -110,6 +131,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     PERIODIC_JOBS_IN_PROCESS = False
     SESSION_COOKIE_SECURE = True
+    HSTS_ENABLED = True
     PREFERRED_URL_SCHEME = "https"
 
     def __init__(self):

@@ -42,13 +42,21 @@ def purge_stale_drafts() -> int:
     return purge(max_age=current_app.config["SURVEY_DRAFT_LIFETIME"])
 
 
+def apply_retention() -> dict:
+    from .services.retention import apply_retention as apply
+
+    return apply(days=current_app.config["RETENTION_DAYS"])
+
+
 JOB_OPTIONS: dict[Callable, JobOptions] = {
     purge_stale_drafts: JobOptions(queue=QueueNames.PERIODIC, timeout=300, retries=0),
+    apply_retention: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=2),
 }
 
 # (job, config key holding its interval in seconds)
 PERIODIC_JOBS: list[tuple[Callable, str]] = [
     (purge_stale_drafts, "PURGE_DRAFTS_INTERVAL"),
+    (apply_retention, "RETENTION_INTERVAL"),
 ]
 
 

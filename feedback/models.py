@@ -177,8 +177,8 @@ class Response(db.Model):
     respondent_role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(16))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Who helped, for assisted and paper entry. Staff accounts arrive later; the id stays.
-    assisted_by_id: Mapped[int | None]
+    # Who helped, for assisted and paper entry.
+    assisted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assistance_mode: Mapped[str | None] = mapped_column(String(16))
     # Set by the channel so that a repeated submit finds the first response, not a second one.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -206,7 +206,7 @@ class ResponseVersion(db.Model):
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
     number: Mapped[int] = mapped_column(default=1)
     reason: Mapped[str | None] = mapped_column(Text)
-    created_by_id: Mapped[int | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     response: Mapped[Response] = relationship(back_populates="versions")
@@ -246,3 +246,103 @@ class SurveyDraft(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     survey_version: Mapped[SurveyVersion] = relationship()
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"  # everything
+    SERVICE_LEAD = "service_lead"  # reports and campaigns for their own services
+    VOLUNTEER = "volunteer"  # paper and assisted entry only
+
+
+service_leads = db.Table(
+    "service_leads",
+    db.Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("service_id", ForeignKey("services.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(db.Model):
+    """A member of staff or a volunteer. Patients never have accounts."""
+
+    __tablename__ = "users"
+    __table_args__ = (_enum_check("role", Role),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # None until invited user sets it
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every session of the account (deactivation, password or role change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None]
+    # The last one-time-code time step used, so a code cannot be replayed.
+    totp_last_step: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[datetime | None]
+
+    services: Mapped[list[Service]] = relationship(secondary=service_leads, order_by=Service.name)
+
+    # Flask-Login's interface. The id carries the session version, so bumping it signs out.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.role in (Role.ADMIN, Role.SERVICE_LEAD)
+
+
+class Invitation(db.Model):
+    """A one-time link for a new member of staff to set their password."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256; never the token
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for a lost authenticator."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    used_at: Mapped[datetime | None]
+
+
+class AuditEvent(db.Model):
+    """An append-only record of a staff action. Database triggers refuse updates and deletes."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_action_occurred", "action", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Who, kept as text too, so the record reads the same if the account is renamed.
+    actor_id: Mapped[int | None] = mapped_column(index=True)
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -15,8 +15,9 @@ from feedback.config import TestConfig
 from feedback.extensions import db as _db
 from feedback.services.question_bank import sync_question_bank
 
-# Tables whose rows are set up once per session and kept between tests.
-KEPT_TABLES = {"alembic_version", "questions"}
+# Tables whose rows are kept between tests: set up once per session, or (the audit log)
+# append-only by database trigger. Tests find their own audit events with `new_audit_events`.
+KEPT_TABLES = {"alembic_version", "questions", "audit_events"}
 
 
 def _postgres_database(admin_url: str):
@@ -68,6 +69,24 @@ def db(app):
                 _db.session.execute(delete(table))
         _db.session.commit()
         _db.session.remove()
+
+
+@pytest.fixture
+def new_audit_events(db):
+    """A function listing the audit events recorded since the test began, oldest first."""
+    from sqlalchemy import func, select
+
+    from feedback.models import AuditEvent
+
+    start = db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
+
+    def events(action: str | None = None) -> list:
+        query = select(AuditEvent).where(AuditEvent.id > start).order_by(AuditEvent.id)
+        if action:
+            query = query.where(AuditEvent.action == action)
+        return list(db.session.scalars(query))
+
+    return events
 
 
 @pytest.fixture

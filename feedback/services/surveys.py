@@ -47,6 +47,10 @@ def list_open_surveys(now: datetime | None = None) -> list[OpenSurvey]:
     return result
 
 
+def list_services() -> list[Service]:
+    return list(db.session.scalars(select(Service).order_by(Service.name)))
+
+
 def get_service_by_slug(slug: str) -> Service | None:
     return db.session.scalar(select(Service).where(Service.slug == slug))
 

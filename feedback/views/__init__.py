@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request, url_for
+from flask_babel import lazy_gettext as _l
 
 
 def access_guard(func: Callable) -> Callable:
@@ -17,9 +18,35 @@ def allow_anonymous() -> None:
     return None
 
 
-def register_views(app: Flask) -> None:
-    from . import health, survey
+# (endpoint, label, roles that see it). Administrators see everything.
+STAFF_PAGES = [
+    ("admin.index", _l("Administration"), {"admin"}),
+    ("reports.index", _l("Reports"), {"admin", "service_lead"}),
+    ("volunteer.index", _l("Volunteering"), {"admin", "volunteer"}),
+]
 
-    blueprints: list[Blueprint] = [survey.bp, health.bp]
+
+def staff_navigation() -> list[dict]:
+    from flask_login import current_user
+
+    items = []
+    for endpoint, label, roles in STAFF_PAGES:
+        if current_user.is_authenticated and current_user.role in roles:
+            blueprint = endpoint.split(".")[0]
+            items.append({
+                "href": url_for(endpoint),
+                "text": label,
+                "current": (request.blueprint == blueprint),
+            })
+    return items
+
+
+def register_views(app: Flask) -> None:
+    from . import admin, auth, health, reports, survey, volunteer
+
+    blueprints: list[Blueprint] = [
+        survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp,
+    ]
     for bp in blueprints:
         app.register_blueprint(bp)
+    app.jinja_env.globals["staff_navigation"] = staff_navigation
