@@ -1,5 +1,7 @@
 """Extension objects, created unbound; create_app() binds them with init_app."""
 
+import sqlite3
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -7,7 +9,8 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 
 # Named constraints, so migrations can drop and alter them on every database.
 NAMING_CONVENTION = {
@@ -35,3 +38,12 @@ def _client_address() -> str:
 
 # Counters are keyed by address and expire with their window; no address is stored elsewhere.
 limiter = Limiter(key_func=_client_address, default_limits=[])
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+    # SQLite ignores foreign keys unless asked, per connection; PostgreSQL always checks them.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -274,7 +274,8 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str | None] = mapped_column(String(255))  # None until invited user sets it
+    # None until the invited person sets a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     # Bumped to end every session of the account (deactivation, password or role change).
     session_version: Mapped[int] = mapped_column(default=1)

@@ -7,6 +7,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from bs4 import BeautifulSoup
+from flask import g
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import delete
 
@@ -89,8 +91,23 @@ def new_audit_events(db):
     return events
 
 
+class FreshRequestClient(FlaskClient):
+    """Each request starts as a new one would, though the test's app context stays pushed.
+
+    Flask reuses an app context that is already pushed, so without this `g` (which holds
+    the signed-in user and the CSRF token) would leak from one request into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        for name in list(g):
+            g.pop(name)
+        _db.session.expire_all()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app, db):
+    app.test_client_class = FreshRequestClient
     return app.test_client()
 
 

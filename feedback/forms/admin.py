@@ -27,7 +27,8 @@ def role_choices() -> list[SelectChoice]:
 
 class AccessForm(FlaskForm):
     role = RadioField(_l("Role"), choices=role_choices,
-                      validators=[DataRequired(_l("Choose a role"))])
+                      validators=[DataRequired(_l("Choose a role"))],
+                      invalid_choice_message=_l("Choose a role"))
     services = MultiCheckboxField(_l("Services they lead"), coerce=int)
 
 

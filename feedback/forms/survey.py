@@ -47,6 +47,7 @@ class RoleForm(FlaskForm):
         _l("Are you answering as…"),
         choices=[SelectChoice(role.value, label) for role, label in ROLE_LABELS.items()],
         validate_choice=True,
+        invalid_choice_message=_l("Select who you are answering as"),
     )
 
     def validate(self, extra_validators=None) -> bool:

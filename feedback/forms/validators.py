@@ -16,6 +16,7 @@ class StrongPassword:
     """NCSC guidance: long enough, and not a common or easily guessed password."""
 
     def __call__(self, form, field) -> None:
-        problems = password_problems(field.data or "", user_inputs=getattr(field, "user_inputs", []))
+        user_inputs = getattr(field, "user_inputs", [])
+        problems = password_problems(field.data or "", user_inputs=user_inputs)
         if problems:
             raise ValidationError(str(PASSWORD_MESSAGES[problems[0]]))

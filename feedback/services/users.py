@@ -195,8 +195,12 @@ def record_sign_out(user: User, *, expired: bool = False) -> None:
 
 
 def start_totp_enrolment(user: User) -> str:
-    """A new, unconfirmed secret; returns the otpauth:// URI for the authenticator app."""
-    if user.totp_confirmed_at is None:
+    """The otpauth:// URI for the authenticator app, making an unconfirmed secret if needed.
+
+    The secret stays the same until confirmed, so a reload or a mistyped code does not
+    invalidate what the person has already scanned.
+    """
+    if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()
         _commit()
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)

@@ -44,9 +44,12 @@ def home():
 
 @bp.get("/privacy")
 def privacy():
+    from ..services.retention import rules_in_force
+
     return render_template(
         "survey/privacy.html",
         draft_hours=int(current_app.config["SURVEY_DRAFT_LIFETIME"].total_seconds() // 3600),
+        retention=rules_in_force(current_app.config["RETENTION_DAYS"]),
     )
 
 

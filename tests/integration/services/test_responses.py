@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from feedback.extensions import db as _db
 from feedback.models import Response, ResponseVersion, SurveyDraft, utcnow
 from feedback.services import responses
-from tests.factories import create_survey, question_ids
+from tests.factories import create_survey, create_user, question_ids
 
 
 @pytest.fixture
@@ -113,19 +113,20 @@ def test_a_failure_at_commit_leaves_nothing_half_saved(survey):
 
 def test_correction_adds_a_version_and_keeps_the_original(survey):
     ids = question_ids(survey)
+    volunteer = create_user(role="volunteer")
     response = submit(survey)
     version = responses.correct_response(
         response_id=response.id,
         answers={ids["fft_rating"]: {"choice": "good"}},
         reason="Keyed as Poor; the sheet says Good",
-        corrected_by_id=7,
+        corrected_by_id=volunteer.id,
     )
     _db.session.expire_all()
     versions = _db.session.get(Response, response.id).versions
     assert [v.number for v in versions] == [1, 2]
     original = {a.question_id: a.choice for a in versions[0].answers}
     assert original[ids["fft_rating"]] == "poor"
-    assert version.reason.startswith("Keyed as Poor") and version.created_by_id == 7
+    assert version.reason.startswith("Keyed as Poor") and version.created_by_id == volunteer.id
 
 
 def test_correction_needs_a_reason(survey):

@@ -257,3 +257,15 @@ def test_start_and_confirmation_pages_signpost_urgent_help(client, survey, page)
     text = page(client.get(f"/s/{SLUG}")).get_text()
     for number in ("999", "111", "116 123", "PALS"):
         assert number in text
+
+
+def test_privacy_notice_states_the_retention_settings_in_force(client, app, monkeypatch, page):
+    monkeypatch.setitem(app.config, "RETENTION_DAYS", {"free_text": 90})
+    text = page(client.get("/privacy")).get_text()
+    assert "removed 90 days after you give your feedback" in text
+    assert "24 hours" in text  # unfinished surveys
+
+
+def test_accessibility_statement_is_published(client, page):
+    soup = page(client.get("/accessibility?lang=cy"))
+    assert "400%" in soup.get_text() and "EHRC" in soup.get_text()
