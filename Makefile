@@ -17,6 +17,9 @@ run: install assets translations database
 	@echo
 	@echo "  The feedback service is starting. Open http://127.0.0.1:$(PORT)/ in your browser."
 	@echo "  Try a survey at http://127.0.0.1:$(PORT)/s/video-appointments  (Ctrl+C stops it)"
+	@echo "  Staff sign in at http://127.0.0.1:$(PORT)/sign-in with password \"try the demo service\":"
+	@echo "    volunteer@demo.invalid, lead@demo.invalid or admin@demo.invalid. The lead and admin"
+	@echo "    also need a code: FLASK_APP=wsgi .venv/bin/flask demo code lead@demo.invalid"
 	@echo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -73,11 +73,33 @@ def demo_load(response_count: int, seed: int) -> None:
     """Load demonstration services and responses, once: does nothing if services exist."""
     from .services.demo import load_demo_data
 
+    from .services.demo import DEMO_PASSWORD, DEMO_STAFF
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Demo data is for development machines only.")
     loaded = load_demo_data(response_count=response_count, seed=seed)
     if loaded is None:
         click.echo("Demo data: already loaded (services exist), nothing changed")
     else:
         click.echo(f"Demo data: {loaded['services']} services, {loaded['responses']} responses")
+    click.echo(f"Demo staff (password \"{DEMO_PASSWORD}\"): "
+               + ", ".join(email for email, _, _ in DEMO_STAFF))
+    click.echo("The admin and lead need an authenticator code: "
+               "FLASK_APP=wsgi .venv/bin/flask demo code lead@demo.invalid")
+
+
+@demo.command("code")
+@click.argument("email")
+def demo_code(email: str) -> None:
+    """Print the current authenticator code of a demo account (development only)."""
+    from .services.demo import current_demo_code
+
+    if current_app.config.get("ENV_NAME") == "production":
+        raise click.ClickException("Demo accounts do not exist in production.")
+    code = current_demo_code(email)
+    if code is None:
+        raise click.ClickException("Only demo accounts (@demo.invalid) have a code here.")
+    click.echo(code)
 
 
 @users_cli.command("create-admin")

@@ -35,6 +35,7 @@ def _database_url(url: str) -> str:
 
 
 class Config:
+    ENV_NAME = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = ""
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -101,6 +102,7 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    ENV_NAME = "development"
     DEBUG = False  # the debugger stays off unless FLASK_DEBUG=1 is set by hand
 
     def __init__(self):
@@ -115,6 +117,7 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     __test__ = False  # a config, not a pytest test class
+    ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-use"
     WTF_CSRF_ENABLED = True
@@ -129,6 +132,7 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    ENV_NAME = "production"
     PERIODIC_JOBS_IN_PROCESS = False
     SESSION_COOKIE_SECURE = True
     HSTS_ENABLED = True

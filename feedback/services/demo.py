@@ -7,11 +7,23 @@ Everything is invented. Responses go through responses.submit like any other cha
 import random
 from datetime import timedelta
 
+import pyotp
 from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
 
 from ..extensions import db
-from ..models import AssistanceMode, Channel, Question, Service, utcnow
+from ..models import AssistanceMode, Channel, Question, Role, Service, User, utcnow
 from . import question_bank, responses, surveys
+
+# Demo staff accounts, for trying the staff pages on a newcomer's machine. The domain is
+# reserved (RFC 6761), so these addresses can never belong to anyone.
+DEMO_DOMAIN = "demo.invalid"
+DEMO_PASSWORD = "try the demo service"
+DEMO_STAFF = [
+    ("admin@demo.invalid", "Ada Admin", Role.ADMIN),
+    ("lead@demo.invalid", "Sam Lead", Role.SERVICE_LEAD),
+    ("volunteer@demo.invalid", "Val Volunteer", Role.VOLUNTEER),
+]
 
 SERVICES = [
     {
@@ -155,6 +167,27 @@ def _answers_for(rng: random.Random, version, channel: str, locale: str) -> dict
     return answers
 
 
+def _create_demo_staff(services: list[Service]) -> None:
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+    for email, name, role in DEMO_STAFF:
+        user = User(email=email, name=name, role=role, password_hash=password_hash)
+        if role in (Role.ADMIN, Role.SERVICE_LEAD):
+            user.totp_secret = pyotp.random_base32()
+            user.totp_confirmed_at = utcnow()
+        if role == Role.SERVICE_LEAD:
+            user.services = services[:2]
+        db.session.add(user)
+    db.session.commit()
+
+
+def current_demo_code(email: str) -> str | None:
+    """The authenticator code a demo account would show now; None for any real account."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.email.endswith("@" + DEMO_DOMAIN) or not user.totp_secret:
+        return None
+    return pyotp.TOTP(user.totp_secret).now()
+
+
 def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | None:
     """Create the demo services, surveys and responses, unless any service exists."""
     if db.session.scalar(select(func.count()).select_from(Service)):
@@ -176,6 +209,7 @@ def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | Non
             opens_at=now - timedelta(days=200),
         )
         versions.append(survey.versions[0])
+    _create_demo_staff([v.survey.service for v in versions])
     for _ in range(response_count):
         version = rng.choice(versions)
         channel = _pick(rng, CHANNEL_WEIGHTS)
@@ -192,4 +226,4 @@ def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | Non
             ),
             submitted_at=now - timedelta(days=rng.uniform(0, 180)),
         )
-    return {"services": len(SERVICES), "responses": response_count}
+    return {"services": len(SERVICES), "responses": response_count, "staff": len(DEMO_STAFF)}

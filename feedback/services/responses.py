@@ -22,9 +22,12 @@ from ..models import (
     SurveyDraft,
     SurveyQuestion,
     SurveyVersion,
+    User,
     utcnow,
 )
 from ..text import clean_free_text
+from . import audit
+from .audit import Actions
 
 log = logging.getLogger(__name__)
 
@@ -238,9 +241,9 @@ def _answer_row(answer: CleanAnswer) -> Answer:
 
 
 def correct_response(
-    *, response_id: int, answers: Mapping, reason: str, corrected_by_id: int | None
+    *, response_id: int, answers: Mapping, reason: str, corrected_by: User
 ) -> ResponseVersion:
-    """Add a corrected version of a response; the earlier versions stay as they were."""
+    """Add a corrected version of a response, audited; the earlier versions stay as they were."""
     reason = clean_free_text(reason or "")
     if not reason:
         raise InvalidResponse({"reason": "required"})
@@ -252,10 +255,12 @@ def correct_response(
         response=response,
         number=response.current_version.number + 1,
         reason=reason,
-        created_by_id=corrected_by_id,
+        created_by_id=corrected_by.id,
     )
     new_version.answers = [_answer_row(a) for a in cleaned]
     db.session.add(new_version)
+    audit.record(Actions.CORRECTED, actor=corrected_by, target=response,
+                 details={"version": new_version.number, "reason": reason})
     try:
         db.session.commit()
     except Exception:

@@ -42,6 +42,18 @@ def test_demo_load_runs_once(runner):
     channels = set(_db.session.scalars(select(Response.channel)))
     assert len(channels) > 1
     assert _db.session.scalar(select(func.count()).select_from(Service)) == 4
+    assert "lead@demo.invalid" in first.output
+
+
+def test_demo_code_is_only_for_demo_accounts(runner):
+    from tests.factories import create_user
+
+    runner.invoke(args=["demo", "load", "--responses", "5"])
+    code = runner.invoke(args=["demo", "code", "lead@demo.invalid"])
+    assert code.exit_code == 0 and code.output.strip().isdigit()
+    create_user(email="real@nhs.test", totp_secret="JBSWY3DPEHPK3PXP")
+    refused = runner.invoke(args=["demo", "code", "real@nhs.test"])
+    assert refused.exit_code != 0
 
 
 def test_periodic_jobs_can_be_run_once_from_the_command_line(runner):

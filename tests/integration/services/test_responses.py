@@ -111,7 +111,7 @@ def test_a_failure_at_commit_leaves_nothing_half_saved(survey):
     assert count(Response) == 0 and count(ResponseVersion) == 0
 
 
-def test_correction_adds_a_version_and_keeps_the_original(survey):
+def test_correction_adds_a_version_and_keeps_the_original(survey, new_audit_events):
     ids = question_ids(survey)
     volunteer = create_user(role="volunteer")
     response = submit(survey)
@@ -119,7 +119,7 @@ def test_correction_adds_a_version_and_keeps_the_original(survey):
         response_id=response.id,
         answers={ids["fft_rating"]: {"choice": "good"}},
         reason="Keyed as Poor; the sheet says Good",
-        corrected_by_id=volunteer.id,
+        corrected_by=volunteer,
     )
     _db.session.expire_all()
     versions = _db.session.get(Response, response.id).versions
@@ -127,13 +127,15 @@ def test_correction_adds_a_version_and_keeps_the_original(survey):
     original = {a.question_id: a.choice for a in versions[0].answers}
     assert original[ids["fft_rating"]] == "poor"
     assert version.reason.startswith("Keyed as Poor") and version.created_by_id == volunteer.id
+    [event] = new_audit_events("corrected")
+    assert event.actor_id == volunteer.id and event.details["version"] == 2
 
 
 def test_correction_needs_a_reason(survey):
     response = submit(survey)
     with pytest.raises(responses.InvalidResponse):
         responses.correct_response(response_id=response.id, answers={}, reason="  ",
-                                   corrected_by_id=1)
+                                   corrected_by=create_user())
     assert count(ResponseVersion) == 1
 
 

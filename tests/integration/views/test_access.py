@@ -80,6 +80,7 @@ def test_every_route_allows_redirects_or_forbids_as_expected(app, client, ids, r
             path = concrete_path(rule, ids)
             response = client.open(path, method=method)
             where = f"{method} {path} as {role}"
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"], where
             if role in EXPECTED[blueprint]:
                 assert response.status_code not in (401, 403), where
                 assert not response.headers.get("Location", "").startswith("/sign-in?next"), where
