@@ -71,9 +71,7 @@ def bank_sync() -> None:
 @click.option("--seed", default=2026, show_default=True)
 def demo_load(response_count: int, seed: int) -> None:
     """Load demonstration services and responses, once: does nothing if services exist."""
-    from .services.demo import load_demo_data
-
-    from .services.demo import DEMO_PASSWORD, DEMO_STAFF
+    from .services.demo import DEMO_PASSWORD, DEMO_STAFF, load_demo_data
 
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("Demo data is for development machines only.")

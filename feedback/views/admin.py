@@ -1,13 +1,29 @@
 """Administration: staff accounts, services and surveys, and the audit log."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user
 
-from ..forms.admin import ROLE_HINTS, ROLE_LABELS, AccessForm, AuditFilterForm, ConfirmForm, InviteForm
-from ..models import Role
+from ..forms.admin import (
+    KIND_LABELS,
+    LANGUAGE_LABELS,
+    MODULE_LABELS,
+    ROLE_HINTS,
+    ROLE_LABELS,
+    SURVEY_MESSAGES,
+    AccessForm,
+    AuditFilterForm,
+    ConfirmForm,
+    InviteForm,
+    NewServiceForm,
+    ServiceForm,
+    SurveyForm,
+)
+from ..models import Role, utcnow
 from ..security import require_roles
 from ..services import audit, surveys, users
 
@@ -38,7 +54,7 @@ def _show_user_error(form, error: users.UserError) -> None:
     if field and form is not None:
         getattr(form, field).errors = [str(message)]
     else:
-        flash(message, "error")
+        flash(str(message), "error")
 
 
 @bp.get("/")
@@ -87,7 +103,7 @@ def person(user_id: int):
         try:
             users.update_access(user, role=form.role.data, service_ids=form.services.data or [],
                                 changed_by=current_user)
-            flash(_l("Access for %(name)s has been updated.", name=user.name), "success")
+            flash(_("Access for %(name)s has been updated.", name=user.name), "success")
             return redirect(url_for(".staff"))
         except users.UserError as error:
             _show_user_error(form, error)
@@ -105,8 +121,8 @@ def set_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         users.set_active(user, active=active, changed_by=current_user)
-        flash(_l("%(name)s can sign in again.", name=user.name) if active
-              else _l("%(name)s has been deactivated and signed out.", name=user.name), "success")
+        flash(_("%(name)s can sign in again.", name=user.name) if active
+              else _("%(name)s has been deactivated and signed out.", name=user.name), "success")
     except users.UserError as error:
         _show_user_error(None, error)
     return redirect(url_for(".person", user_id=user.id))
@@ -126,9 +142,174 @@ def reissue_invitation(user_id: int):
     return render_template("admin/invited.html", user=user, link=_invitation_url(token))
 
 
+# --- services and surveys ----------------------------------------------------------------------
+
+# The form field each surveys-service error belongs to; None shows it at the top of the page.
+SURVEY_ERROR_FIELDS = {
+    "slug_length": "slug", "slug_format": "slug", "slug_taken": "slug",
+    "name_required": "name", "name_too_long": "name", "invalid_kind": "kind",
+    "description_required": "description_en", "description_too_long": "description_en",
+    "unknown_language": "languages", "unknown_question": "questions",
+    "fft_required": "questions", "fft_follow_up_required": "questions",
+    "closes_before_opens": "closes_on", "edit_conflict": None,
+}
+
+
+def _show_survey_error(form, error: surveys.SurveyError) -> None:
+    message = str(SURVEY_MESSAGES.get(error.code, _l("The change could not be saved")))
+    field = getattr(form, SURVEY_ERROR_FIELDS.get(error.code) or "", None)
+    if field is not None:
+        field.errors = [message]
+    else:
+        flash(str(message), "error")
+
+
+def _service_or_404(service_id: int):
+    service = surveys.get_service(service_id)
+    if service is None:
+        abort(404)
+    return service
+
+
+def _survey_or_404(survey_id: int):
+    survey = surveys.get_survey(survey_id)
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _local_date(moment: datetime | None) -> date | None:
+    return to_user_timezone(moment).date() if moment else None
+
+
+def _start_of(day: date | None, current: datetime | None = None) -> datetime | None:
+    """Midnight at the start of `day`, UK time, in stored UTC. An unchanged date keeps its time."""
+    if day is None:
+        return None
+    if current is not None and _local_date(current) == day:
+        return current
+    return to_utc(datetime.combine(day, time()))
+
+
 @bp.get("/services")
 def services():
-    return render_template("admin/services.html", services=surveys.list_services())
+    return render_template("admin/services.html", summaries=surveys.list_service_summaries(),
+                           kind_labels=KIND_LABELS)
+
+
+def _render_service(form, service):
+    return render_template(
+        "admin/service.html", form=form, service=service, language_labels=LANGUAGE_LABELS,
+        summary=surveys.summarise_service(service) if service else None,
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/services/new", methods=["GET", "POST"])
+def new_service():
+    form = NewServiceForm()
+    if form.validate_on_submit():
+        try:
+            service = surveys.create_service(
+                slug=form.slug.data, name=form.name.data, kind=form.kind.data,
+                description=form.descriptions(), created_by=current_user,
+            )
+            flash(_("%(name)s has been added. Now add its survey.", name=service.name), "success")
+            return redirect(url_for(".service", service_id=service.id))
+        except surveys.SurveyError as error:
+            _show_survey_error(form, error)
+    return _render_service(form, None)
+
+
+@bp.route("/services/<int:service_id>", methods=["GET", "POST"])
+def service(service_id: int):
+    service = _service_or_404(service_id)
+    form = ServiceForm(data={
+        "name": service.name, "kind": service.kind,
+        **{f"description_{code}": text for code, text in (service.description or {}).items()},
+    } if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            changed = surveys.update_service(
+                service, name=form.name.data, kind=form.kind.data,
+                description=form.descriptions(), updated_by=current_user,
+            )
+            flash(_("%(name)s has been updated.", name=service.name) if changed
+                  else _("Nothing was changed."), "success")
+            return redirect(url_for(".services"))
+        except surveys.SurveyError as error:
+            _show_survey_error(form, error)
+    return _render_service(form, service)
+
+
+def _render_survey(form, service, survey):
+    return render_template(
+        "admin/survey.html", form=form, service=service, survey=survey,
+        modules=MODULE_LABELS, language_labels=LANGUAGE_LABELS,
+        required_keys=surveys.REQUIRED_KEYS,
+        status=surveys.survey_status(survey) if survey else None,
+        version=survey.versions[-1] if survey and survey.versions else None,
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/services/<int:service_id>/surveys/new", methods=["GET", "POST"])
+def new_survey(service_id: int):
+    service = _service_or_404(service_id)
+    bank = surveys.list_bank_questions()
+    form = SurveyForm(data={
+        # A sensible start: the FFT with both follow-ups, in every language, from today.
+        "questions": [q.key for q in bank if q.module == "fft"],
+        "languages": list(LANGUAGE_LABELS),
+        "opens_on": _local_date(utcnow()),
+    } if request.method == "GET" else None)
+    form.use_bank(bank)
+    if form.validate_on_submit():
+        try:
+            survey = surveys.create_survey(
+                service_id=service.id, name=form.name.data, languages=form.language_codes(),
+                question_keys=form.question_keys(), opens_at=_start_of(form.opens_on.data),
+                closes_at=_start_of(form.closes_on.data), created_by=current_user,
+            )
+            flash(_("The survey %(name)s has been published.", name=survey.name), "success")
+            return redirect(url_for(".service", service_id=service.id))
+        except surveys.SurveyError as error:
+            _show_survey_error(form, error)
+    return _render_survey(form, service, None)
+
+
+@bp.route("/surveys/<int:survey_id>", methods=["GET", "POST"])
+def survey(survey_id: int):
+    survey = _survey_or_404(survey_id)
+    version = survey.versions[-1] if survey.versions else None
+    form = SurveyForm(data={
+        "name": survey.name,
+        "questions": [sq.question.key for sq in version.questions] if version else [],
+        "languages": survey.languages,
+        "opens_on": _local_date(survey.opens_at),
+        "closes_on": _local_date(survey.closes_at),
+    } if request.method == "GET" else None)
+    form.use_bank(surveys.list_bank_questions())
+    if form.validate_on_submit():
+        try:
+            changed = surveys.update_survey(
+                survey, name=form.name.data, languages=form.language_codes(),
+                question_keys=form.question_keys(),
+                opens_at=_start_of(form.opens_on.data, survey.opens_at),
+                closes_at=_start_of(form.closes_on.data, survey.closes_at),
+                updated_by=current_user,
+            )
+            if "questions" in changed:
+                message = _("The survey %(name)s has been updated. Its new questions are "
+                            "version %(number)d.", name=survey.name,
+                            number=survey.versions[-1].number)
+            elif changed:
+                message = _("The survey %(name)s has been updated.", name=survey.name)
+            else:
+                message = _("Nothing was changed.")
+            flash(message, "success")
+            return redirect(url_for(".service", service_id=survey.service_id))
+        except surveys.SurveyError as error:
+            _show_survey_error(form, error)
+    return _render_survey(form, survey.service, survey)
 
 
 @bp.get("/retention")

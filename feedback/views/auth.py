@@ -15,6 +15,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
@@ -173,7 +174,7 @@ def enter_code():
             remaining = users.remaining_recovery_codes(user)
             response = _complete_sign_in(user)
             if remaining <= 3:
-                flash(_l("You have %(num)d recovery codes left. Ask an administrator to reset "
+                flash(_("You have %(num)d recovery codes left. Ask an administrator to reset "
                          "your authenticator before they run out.", num=remaining), "warning")
             return response
         wrong = True
@@ -192,7 +193,7 @@ def sign_out():
         logout_user()
         users.record_sign_out(user)
     session.clear()
-    flash(_l("You have signed out."), "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for(".sign_in"))
 
 
@@ -206,7 +207,7 @@ def accept_invitation(token: str):
     form = SetPasswordForm(user_inputs=[user.email, user.name])
     if form.validate_on_submit():
         users.accept_invitation(token, form.password.data)
-        flash(_l("Your password is set. Sign in to continue."), "success")
+        flash(_("Your password is set. Sign in to continue."), "success")
         return redirect(url_for(".sign_in"))
     return render_template("auth/accept_invitation.html", form=form, user=user), (
         400 if form.errors else 200

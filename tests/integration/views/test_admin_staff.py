@@ -109,3 +109,11 @@ def test_unknown_person_is_404(client, admin):
 def test_retention_page_lists_the_rules_in_force(client, admin):
     text = parse(client.get("/admin/retention")).get_text()
     assert "730 days" in text
+
+
+def test_names_in_confirmation_messages_are_escaped(client, db, admin):
+    person = create_user(email="bob@nhs.test", name="<i>Bob</i>", role="volunteer")
+    response = post(client, f"/admin/staff/{person.id}", {"role": "volunteer"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "&lt;i&gt;Bob&lt;/i&gt; has been updated" in page or "Access for &lt;i&gt;Bob" in page
+    assert "<i>Bob</i>" not in page
