@@ -1,0 +1,1 @@
+"""Unit tests for the sms package: no sockets, no app."""
