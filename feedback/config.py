@@ -89,10 +89,31 @@ class Config:
     # Counts of 1 to 4 are shown as * (NHS England's FFT rule), and figures built on them hidden.
     SUPPRESS_BELOW = 5
 
-    # Retention: days after which a field is blanked (docs/retention.md). The response stays.
+    # Retention: days after which a field is blanked. The response stays.
     RETENTION_DAYS = {
         "free_text": 730,  # what people typed, kept two years for reports, then removed
+        "phone_numbers": 30,  # after the SMS conversation ends (or the invitation was skipped)
+        "sms_bodies": 30,  # the texts themselves; the answers live on in the response
     }
+
+    # SMS. With no Twilio settings, SMS is off. The development default is the local stand-in.
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+    TWILIO_MESSAGING_SERVICE_SID: str | None = None
+    # Where the twilio library sends API calls; None is real Twilio.
+    TWILIO_API_BASE_URL: str | None = None
+    # Key for the keyed hash that identifies a number (opt-outs outlive erasure). Never rotate
+    # it: a new key would forget every opt-out.
+    PHONE_HASH_KEY: str | None = None
+    # Hours an SMS survey waits for the next reply before it expires.
+    SMS_CONVERSATION_LIFETIME = timedelta(hours=72)
+    # No invitations from 20:00 to 09:00 UK time; they wait until the morning.
+    SMS_QUIET_HOURS = (20, 9)
+    # Invitations sent per second, at most.
+    SMS_SEND_RATE = 1.0
+    # Seconds between sweeps that send due invitations, expire conversations and retry.
+    SMS_SWEEP_INTERVAL = 60
     # Seconds between retention runs.
     RETENTION_INTERVAL = 24 * 60 * 60
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -106,6 +127,16 @@ class DevelopmentConfig(Config):
     DEBUG = False  # the debugger stays off unless FLASK_DEBUG=1 is set by hand
 
     def __init__(self):
+        from sms.standin import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN, DEV_PHONE_NUMBER, DEV_PORT
+
+        # The local Twilio stand-in that `make run` starts; real credentials replace it.
+        self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or DEV_ACCOUNT_SID
+        self.TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN") or DEV_AUTH_TOKEN
+        self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER") or DEV_PHONE_NUMBER
+        self.TWILIO_API_BASE_URL = (
+            None if os.environ.get("TWILIO_ACCOUNT_SID")
+            else os.environ.get("TWILIO_API_BASE_URL", f"http://127.0.0.1:{DEV_PORT}")
+        )
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
         self.SQLALCHEMY_DATABASE_URI = _database_url(
             os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'feedback.sqlite3'}"
@@ -113,6 +144,7 @@ class DevelopmentConfig(Config):
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         if self.REDIS_URL:
             self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        self.PHONE_HASH_KEY = os.environ.get("PHONE_HASH_KEY") or "dev:" + self.SECRET_KEY
 
 
 class TestConfig(Config):
@@ -124,6 +156,13 @@ class TestConfig(Config):
     PERIODIC_JOBS_IN_PROCESS = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_ENGINE_OPTIONS = {}
+    # Obviously wrong: a test that sends a text without starting the stand-in fails loudly.
+    TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    TWILIO_AUTH_TOKEN = "test-auth-token"
+    TWILIO_FROM_NUMBER = "+447700900000"
+    TWILIO_API_BASE_URL = "http://127.0.0.1:9"
+    PHONE_HASH_KEY = "test-phone-hash-key"
+    SMS_SEND_RATE = 1000.0
 
     def __init__(self, database_url: str | None = None):
         self.SQLALCHEMY_DATABASE_URI = _database_url(
@@ -143,6 +182,16 @@ class ProductionConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = _database_url(_required("DATABASE_URL"))
         self.REDIS_URL = _required("REDIS_URL")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+        # Real Twilio when its settings are there; SMS is off without them.
+        self.TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or None
+        if self.TWILIO_ACCOUNT_SID:
+            self.TWILIO_AUTH_TOKEN = _required("TWILIO_AUTH_TOKEN")
+            self.TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER") or None
+            self.TWILIO_MESSAGING_SERVICE_SID = (
+                os.environ.get("TWILIO_MESSAGING_SERVICE_SID") or None)
+            self.PHONE_HASH_KEY = _required("PHONE_HASH_KEY")
+            # Twilio signs the URL it called, so the app must know its public address.
+            self.PUBLIC_BASE_URL = _required("PUBLIC_BASE_URL")
 
 
 CONFIGS = {

@@ -41,9 +41,15 @@ limiter = Limiter(key_func=_client_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
     # SQLite ignores foreign keys unless asked, per connection; PostgreSQL always checks them.
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Write-ahead logging lets a reader and a writer work at once (a request beside the
+    # in-process job timer); wait a while for a lock rather than fail at once.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()

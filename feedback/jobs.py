@@ -16,12 +16,13 @@ log = logging.getLogger(__name__)
 
 
 class QueueNames:
+    SMS = "sms"  # first: a person is waiting for the reply
     DEFAULT = "default"
     PERIODIC = "periodic"
 
     @classmethod
     def all(cls) -> list[str]:
-        return [cls.DEFAULT, cls.PERIODIC]
+        return [cls.SMS, cls.DEFAULT, cls.PERIODIC]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,58 @@ def apply_retention() -> dict:
     return apply(days=current_app.config["RETENTION_DAYS"])
 
 
+def handle_inbound_text(message_id: int) -> None:
+    from .services import sms
+
+    for text_id in sms.process_inbound(message_id):
+        enqueue(deliver_text, text_id)
+
+
+def deliver_text(message_id: int) -> None:
+    from .services import sms
+
+    sms.deliver(message_id)  # SmsSendError on a Twilio outage: RQ retries with backoff
+
+
+def send_invitations() -> int:
+    """Send the invitations that are due, no faster than SMS_SEND_RATE."""
+    from .services import campaigns, sms
+
+    rate = current_app.config["SMS_SEND_RATE"]
+    limit = max(1, int(rate * current_app.config["SMS_SWEEP_INTERVAL"] / 2))
+    sent = 0
+    for text_id in campaigns.invite_due(limit=limit):
+        _run_in_process(sms.deliver, text_id)  # a failure stays pending for the sweep
+        sent += 1
+        time.sleep(1 / rate)
+    return sent
+
+
+def sms_sweep() -> None:
+    """Expire quiet conversations, send due invitations, and pick up anything left behind."""
+    from datetime import timedelta
+
+    from .models import utcnow
+    from .services import sms
+
+    if not sms.is_enabled():
+        return
+    sms.expire_conversations()
+    send_invitations()
+    now = utcnow()
+    for message_id in sms.unprocessed_inbound(now - timedelta(minutes=2)):
+        enqueue(handle_inbound_text, message_id)
+    # Past RQ's own retries: a text still pending after this long was lost or kept failing.
+    for message_id in sms.pending_messages(now - timedelta(minutes=30)):
+        enqueue(deliver_text, message_id)
+
+
 JOB_OPTIONS: dict[Callable, JobOptions] = {
+    handle_inbound_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=3),
+    deliver_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=5,
+                             retry_intervals=(10, 30, 60, 300, 600)),
+    send_invitations: JobOptions(queue=QueueNames.SMS, timeout=600, retries=0),
+    sms_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=600, retries=0),
     purge_stale_drafts: JobOptions(queue=QueueNames.PERIODIC, timeout=300, retries=0),
     apply_retention: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=2),
 }
@@ -57,6 +109,7 @@ JOB_OPTIONS: dict[Callable, JobOptions] = {
 PERIODIC_JOBS: list[tuple[Callable, str]] = [
     (purge_stale_drafts, "PURGE_DRAFTS_INTERVAL"),
     (apply_retention, "RETENTION_INTERVAL"),
+    (sms_sweep, "SMS_SWEEP_INTERVAL"),
 ]
 
 
@@ -80,13 +133,18 @@ def enqueue(func: Callable, *args) -> None:
     if get_redis() is None:
         _run_in_process(func, *args)
         return
+    from redis.exceptions import RedisError
     from rq import Retry
 
     retry = None
     if options.retries:
         intervals = list(options.retry_intervals[: options.retries])
         retry = Retry(max=options.retries, interval=intervals)
-    get_queue(options.queue).enqueue(func, *args, job_timeout=options.timeout, retry=retry)
+    try:
+        get_queue(options.queue).enqueue(func, *args, job_timeout=options.timeout, retry=retry)
+    except RedisError:
+        # What asked for the job is committed already; the periodic sweep finds it later.
+        log.exception("Could not enqueue %s%r; the sweep will pick it up", func.__name__, args)
 
 
 def _run_in_process(func: Callable, *args) -> None:

@@ -1,9 +1,18 @@
 """Database models: services, the question bank, surveys and their versions, responses."""
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -182,6 +191,8 @@ class Response(db.Model):
     assistance_mode: Mapped[str | None] = mapped_column(String(16))
     # Set by the channel so that a repeated submit finds the first response, not a second one.
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # False when the person stopped part-way (an SMS survey that expired or was stopped).
+    is_complete: Mapped[bool] = mapped_column(default=True, server_default=sql("true"))
 
     service: Mapped[Service] = relationship()
     survey_version: Mapped[SurveyVersion] = relationship()
@@ -347,3 +358,144 @@ class AuditEvent(db.Model):
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- SMS -------------------------------------------------------------------------------------
+# Phone numbers live only here, on campaign recipients and conversations, and are erased on
+# schedule. Everything else finds a number by its keyed hash (phone_hash).
+
+
+class ConversationStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    EXPIRED = "expired"  # no reply in time: partial answers kept, marked incomplete
+    STOPPED = "stopped"  # the texter sent STOP
+
+
+class RecipientStatus(enum.StrEnum):
+    PENDING = "pending"  # waiting to be sent, perhaps until quiet hours end
+    SENT = "sent"  # invitation handed to Twilio
+    SKIPPED = "skipped"  # not sent: see skip_reason
+    FAILED = "failed"  # Twilio refused it for good
+
+
+class Campaign(db.Model):
+    """A batch of SMS invitations to one service's survey, from a CSV upload or the API."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service: Mapped[Service] = relationship()
+    survey: Mapped[Survey] = relationship()
+
+
+class CampaignRecipient(db.Model):
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "phone_hash", name="uq_campaign_recipients_phone"),
+        Index("ix_campaign_recipients_due", "status", "send_after"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    phone_number: Mapped[str | None] = mapped_column(String(20))  # E.164; erased on schedule
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    locale: Mapped[str] = mapped_column(String(16))
+    respondent_role: Mapped[str] = mapped_column(String(16), default="patient")
+    appointment_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default=RecipientStatus.PENDING)
+    skip_reason: Mapped[str | None] = mapped_column(String(32))
+    send_after: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship()
+
+
+class Conversation(db.Model):
+    """One person's SMS survey: where they are, and what they have answered so far."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        # One open conversation per number.
+        Index("uq_conversations_open_phone", "phone_hash", unique=True,
+              sqlite_where=sql("status = 'open'"), postgresql_where=sql("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_number: Mapped[str | None] = mapped_column(String(20))  # erased on schedule
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"))
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    locale: Mapped[str] = mapped_column(String(16))
+    respondent_role: Mapped[str] = mapped_column(String(16), default="patient")
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.OPEN)
+    position: Mapped[int] = mapped_column(default=0)
+    reprompts: Mapped[int] = mapped_column(default=0)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+
+    service: Mapped[Service] = relationship()
+    survey_version: Mapped[SurveyVersion] = relationship()
+
+
+class SmsMessage(db.Model):
+    """Every text in and out. Inbound ones are unique by Twilio's MessageSid."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8))  # "in" or "out"
+    message_sid: Mapped[str | None] = mapped_column(String(34), unique=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"),
+                                                        index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_recipients.id"),
+                                                     index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    body: Mapped[str | None] = mapped_column(Text)  # erased on schedule
+    num_media: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str | None] = mapped_column(String(32))  # for outbound: invitation, question...
+    status: Mapped[str] = mapped_column(String(16))  # received/processed; pending/sent/delivered...
+    error_code: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    processed_at: Mapped[datetime | None]
+
+
+class OptOut(db.Model):
+    """A number that said STOP, kept only as a keyed hash that no retention or erasure removes."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(16))  # keyword, twilio_21610, admin
+
+
+class ApiToken(db.Model):
+    """A per-service token for the integration API. Only a hash is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown to admins to tell tokens apart
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    service: Mapped[Service] = relationship()

@@ -55,8 +55,8 @@ def _option_values(question) -> list[str]:
     return [option["value"] for option in question.options]
 
 
-def _skipped_or_required(survey_question: SurveyQuestion):
-    if survey_question.required:
+def _skipped_or_required(survey_question: SurveyQuestion, enforce_required: bool = True):
+    if survey_question.required and enforce_required:
         return "required"
     return CleanAnswer(survey_question.question_id, AnswerStatus.SKIPPED)
 
@@ -98,7 +98,8 @@ def _clean_choice(survey_question: SurveyQuestion, raw: Mapping):
     return CleanAnswer(survey_question.question_id, AnswerStatus.ANSWERED, choice=choice)
 
 
-def clean_answer(survey_question: SurveyQuestion, raw: Mapping | None, *, max_length: int):
+def clean_answer(survey_question: SurveyQuestion, raw: Mapping | None, *, max_length: int,
+                 enforce_required: bool = True):
     """Check one raw answer against its question.
 
     :param raw: ``{"status": ..., "choice": ..., "choices": [...], "text": ...}`` or None.
@@ -112,7 +113,7 @@ def clean_answer(survey_question: SurveyQuestion, raw: Mapping | None, *, max_le
     if status != AnswerStatus.ANSWERED:
         # Paper's blank and unreadable are facts about the sheet, so allowed even when required.
         if status == AnswerStatus.SKIPPED:
-            return _skipped_or_required(survey_question)
+            return _skipped_or_required(survey_question, enforce_required)
         return CleanAnswer(survey_question.question_id, status)
     kind = survey_question.question.kind
     if kind == QuestionKind.FREE_TEXT:
@@ -123,7 +124,8 @@ def clean_answer(survey_question: SurveyQuestion, raw: Mapping | None, *, max_le
 
 
 def clean_answers(
-    version: SurveyVersion, answers: Mapping, *, max_length: int = DEFAULT_MAX_TEXT_LENGTH
+    version: SurveyVersion, answers: Mapping, *, max_length: int = DEFAULT_MAX_TEXT_LENGTH,
+    enforce_required: bool = True,
 ) -> list[CleanAnswer]:
     """Check every answer against the version; raise InvalidResponse with every problem found."""
     by_id = {sq.question_id: sq for sq in version.questions}
@@ -138,7 +140,8 @@ def clean_answers(
     normalised = {int(k): v for k, v in answers.items() if str(k) not in errors}
     cleaned = []
     for question_id, survey_question in by_id.items():
-        result = clean_answer(survey_question, normalised.get(question_id), max_length=max_length)
+        result = clean_answer(survey_question, normalised.get(question_id), max_length=max_length,
+                              enforce_required=enforce_required)
         if isinstance(result, str):
             errors[question_id] = result
         else:
@@ -178,11 +181,17 @@ def submit(
     assistance_mode: str | None = None,
     submitted_at: datetime | None = None,
     max_length: int = DEFAULT_MAX_TEXT_LENGTH,
+    enforce_required: bool = True,
+    is_complete: bool = True,
+    commit: bool = True,
     _before_commit=None,
 ) -> Response:
     """Store one response from any channel, all or nothing.
 
     A repeat with the same idempotency key returns the first response and stores nothing.
+    Channels where a person may leave out even a required question (SMS's SKIP, a blank on
+    paper) pass ``enforce_required=False``. With ``commit=False`` the caller's transaction
+    takes the response, for a caller that must store more with it.
     :raise InvalidResponse: the answers do not fit the survey version.
     """
     if idempotency_key:
@@ -193,7 +202,8 @@ def submit(
     version = db.session.get(SurveyVersion, survey_version_id)
     if version is None or version.published_at is None:
         raise InvalidResponse({"survey_version": "unknown"})
-    cleaned = clean_answers(version, answers, max_length=max_length)
+    cleaned = clean_answers(version, answers, max_length=max_length,
+                            enforce_required=enforce_required)
 
     response = Response(
         service_id=version.survey.service_id,
@@ -205,10 +215,14 @@ def submit(
         assisted_by_id=assisted_by_id,
         assistance_mode=assistance_mode,
         idempotency_key=idempotency_key,
+        is_complete=is_complete,
     )
     response_version = ResponseVersion(response=response, number=1, created_by_id=assisted_by_id)
     response_version.answers = [_answer_row(a) for a in cleaned]
     db.session.add(response)
+    if not commit:
+        db.session.flush()
+        return response
     try:
         if _before_commit:
             _before_commit()

@@ -42,10 +42,10 @@ def staff_navigation() -> list[dict]:
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, auth, health, reports, survey, volunteer
+    from . import admin, auth, health, reports, sms_webhook, survey, volunteer
 
     blueprints: list[Blueprint] = [
-        survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp,
+        survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp, sms_webhook.bp,
     ]
     for bp in blueprints:
         app.register_blueprint(bp)
