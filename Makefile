@@ -13,15 +13,23 @@ PYTEST_ARGS ?=
 
 .PHONY: run test install assets translations database system-packages services lint clean
 
+STANDIN_PORT ?= 8025
+
 run: install assets translations database
 	@echo
 	@echo "  The feedback service is starting. Open http://127.0.0.1:$(PORT)/ in your browser."
 	@echo "  Try a survey at http://127.0.0.1:$(PORT)/s/video-appointments  (Ctrl+C stops it)"
+	@echo "  Try the SMS survey on a pretend phone: http://127.0.0.1:$(PORT)/dev/phone/"
 	@echo "  Staff sign in at http://127.0.0.1:$(PORT)/sign-in with password \"try the demo service\":"
 	@echo "    volunteer@demo.invalid, lead@demo.invalid or admin@demo.invalid. The lead and admin"
 	@echo "    also need a code: FLASK_APP=wsgi .venv/bin/flask demo code lead@demo.invalid"
 	@echo
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@# The local Twilio stand-in runs beside the app and stops with it.
+	$(BIN)/python -m sms.standin --port $(STANDIN_PORT) \
+	    --inbound-url http://127.0.0.1:$(PORT)/sms/inbound & \
+	  trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
+	  TWILIO_API_BASE_URL=http://127.0.0.1:$(STANDIN_PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) \
+	  $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: install assets translations system-packages services
 	$(BIN)/ruff check feedback sms tests bench

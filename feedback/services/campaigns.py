@@ -190,7 +190,20 @@ def next_morning(moment: datetime) -> datetime:
     return morning.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
-def invite_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+def invite_now(*, service: Service, phone: str, language: str) -> list[int]:
+    """Invite one number straight away, quiet hours or not: for the development phone page."""
+    campaign, report = start_campaign(
+        service=service, name="Pretend phone", created_by=None,
+        rows=[RecipientInput(phone=phone, language=language)])
+    if report.skipped:
+        raise CampaignError(report.skipped[0][1])
+    texts = invite_due(limit=1, quiet_hours=False)
+    sms.send_queued(texts)
+    return texts
+
+
+def invite_due(*, now: datetime | None = None, limit: int = 100,
+               quiet_hours: bool = True) -> list[int]:
     """Open conversations for recipients whose time has come. Returns the texts to send."""
     now = now or utcnow()
     due = db.session.scalars(
@@ -199,7 +212,7 @@ def invite_due(*, now: datetime | None = None, limit: int = 100) -> list[int]:
         .order_by(CampaignRecipient.send_after, CampaignRecipient.id).limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    if due and in_quiet_hours(now):
+    if due and quiet_hours and in_quiet_hours(now):
         morning = next_morning(now)
         for recipient in due:
             recipient.send_after = morning

@@ -47,6 +47,10 @@ def register_views(app: Flask) -> None:
     blueprints: list[Blueprint] = [
         survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp, sms_webhook.bp,
     ]
+    if app.config["ENV_NAME"] == "development" and app.config.get("TWILIO_API_BASE_URL"):
+        from . import phone
+
+        blueprints.append(phone.bp)  # the pretend phone, beside the local Twilio stand-in
     for bp in blueprints:
         app.register_blueprint(bp)
     app.jinja_env.globals["staff_navigation"] = staff_navigation

@@ -44,3 +44,36 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(app, db):
     from feedback.services.question_bank import sync_question_bank
 
     sync_question_bank()  # the session's bank, dropped with the tables
+
+
+def test_migrations_keep_existing_responses(app, db):
+    """Upgrading a database that already holds feedback keeps every row."""
+    from sqlalchemy import text
+
+    downgrade(revision="0001")
+    statements = [
+        "INSERT INTO services (id, slug, name, description, kind, created_at) "
+        "VALUES (90, 'old', 'Old', '{}', 'app', '2026-01-01')",
+        "INSERT INTO questions (id, key, revision, kind, module, text, hint, options, created_at)"
+        " VALUES (90, 'q', 1, 'yes_no', 'inclusion', '{}', '{}', '[]', '2026-01-01')",
+        "INSERT INTO surveys (id, service_id, name, languages, opens_at, created_at) "
+        "VALUES (90, 90, 'S', '[]', '2026-01-01', '2026-01-01')",
+        "INSERT INTO survey_versions (id, survey_id, number, created_at) "
+        "VALUES (90, 90, 1, '2026-01-01')",
+        "INSERT INTO responses (id, service_id, survey_version_id, channel, respondent_role, "
+        "locale, submitted_at) VALUES (90, 90, 90, 'paper', 'patient', 'en', '2026-01-02')",
+        "INSERT INTO response_versions (id, response_id, number, created_at) "
+        "VALUES (90, 90, 1, '2026-01-02')",
+        "INSERT INTO answers (id, response_version_id, question_id, status, choice) "
+        "VALUES (90, 90, 90, 'answered', 'yes')",
+    ]
+    for statement in statements:
+        _db.session.execute(text(statement))
+    _db.session.commit()
+    upgrade()
+    assert _db.session.execute(text("SELECT choice FROM answers WHERE id = 90")).scalar() == "yes"
+    assert _db.session.execute(text("SELECT is_complete FROM responses WHERE id = 90")).scalar()
+    for table in ("answers", "response_versions", "responses", "survey_versions", "surveys",
+                  "questions", "services"):
+        _db.session.execute(text(f"DELETE FROM {table} WHERE id = 90"))
+    _db.session.commit()
