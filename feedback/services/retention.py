@@ -12,7 +12,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models import Answer, Response, ResponseVersion, User, utcnow
+from ..models import (
+    Answer,
+    CampaignRecipient,
+    Conversation,
+    Response,
+    ResponseVersion,
+    SmsMessage,
+    User,
+    utcnow,
+)
 from . import audit
 from .audit import Actions
 
@@ -35,6 +44,26 @@ def _free_text_answers(cutoff: datetime):
     )
 
 
+def _ended_conversations(cutoff: datetime):
+    return select(Conversation.id).where(Conversation.ended_at < cutoff,
+                                         Conversation.phone_number.is_not(None))
+
+
+def _finished_recipients(cutoff: datetime):
+    # Invitations that were skipped, or whose conversation has ended.
+    ended = select(Conversation.id).where(Conversation.ended_at < cutoff)
+    return select(CampaignRecipient.id).where(
+        CampaignRecipient.phone_number.is_not(None),
+        ((CampaignRecipient.status == "skipped") & (CampaignRecipient.created_at < cutoff))
+        | CampaignRecipient.conversation_id.in_(ended),
+    )
+
+
+def _old_texts(cutoff: datetime):
+    return select(SmsMessage.id).where(SmsMessage.created_at < cutoff,
+                                       SmsMessage.body.is_not(None))
+
+
 RULES = [
     RetentionRule(
         name="free_text",
@@ -42,30 +71,54 @@ RULES = [
         column=Answer.text,
         old_rows=_free_text_answers,
     ),
+    RetentionRule(
+        name="phone_numbers",
+        description=_l("your mobile number, if we texted you the survey (counted from the end "
+                       "of the text conversation)"),
+        column=Conversation.phone_number,
+        old_rows=_ended_conversations,
+    ),
+    RetentionRule(
+        name="phone_numbers",
+        description=None,  # the same promise as above, for the invitation list
+        column=CampaignRecipient.phone_number,
+        old_rows=_finished_recipients,
+    ),
+    RetentionRule(
+        name="sms_bodies",
+        description=_l("the text messages themselves (your answers are kept in the survey "
+                       "response)"),
+        column=SmsMessage.body,
+        old_rows=_old_texts,
+    ),
 ]
 
 
 def rules_in_force(days: Mapping[str, int]) -> list[tuple[RetentionRule, int]]:
-    return [(rule, days[rule.name]) for rule in RULES if days.get(rule.name)]
+    """The rules that apply, each described once, for the privacy notice and admin page."""
+    return [(rule, days[rule.name]) for rule in RULES
+            if days.get(rule.name) and rule.description is not None]
 
 
 def apply_retention(*, days: Mapping[str, int], actor: User | None = None,
                     now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
     """Blank every field older than its rule allows. Safe to run at any time, and again."""
     now = now or utcnow()
-    counts = {}
-    for rule, keep_days in rules_in_force(days):
+    counts: dict[str, int] = {}
+    for rule in RULES:
+        keep_days = days.get(rule.name)
+        if not keep_days:
+            continue
         ids = rule.old_rows(now - timedelta(days=keep_days)).scalar_subquery()
         table = rule.column.table
         if dry_run:
-            counts[rule.name] = len(db.session.execute(
-                select(table.c.id).where(table.c.id.in_(ids))).all())
-            continue
-        result = db.session.execute(
-            update(table).where(table.c.id.in_(ids)).values({rule.column.key: None})
-            .execution_options(synchronize_session=False)
-        )
-        counts[rule.name] = result.rowcount
+            found = len(db.session.execute(select(table.c.id).where(table.c.id.in_(ids))).all())
+        else:
+            found = db.session.execute(
+                update(table).where(table.c.id.in_(ids)).values({rule.column.key: None})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        counts[rule.name] = counts.get(rule.name, 0) + found
     if not dry_run:
         audit.record(Actions.RETENTION_APPLIED, actor=actor,
                      actor_email=None if actor else "scheduled job",

@@ -87,3 +87,37 @@ def test_the_database_refuses_to_change_the_audit_log(db, statement, new_audit_e
         _db.session.commit()
     _db.session.rollback()
     assert new_audit_events()[0].action == "sign_in"
+
+
+def test_phone_numbers_and_texts_go_after_the_conversation_ends(db):
+    from feedback.models import Campaign, CampaignRecipient, Conversation, SmsMessage
+
+    survey = create_survey()
+    version = survey.versions[0]
+    long_ago = utcnow() - timedelta(days=40)
+    ended = Conversation(phone_number="+447700900111", phone_hash="a" * 64,
+                         service_id=survey.service_id, survey_version_id=version.id,
+                         locale="en", status="completed", started_at=long_ago,
+                         expires_at=long_ago, ended_at=long_ago)
+    still_open = Conversation(phone_number="+447700900222", phone_hash="b" * 64,
+                              service_id=survey.service_id, survey_version_id=version.id,
+                              locale="en", started_at=long_ago, expires_at=utcnow())
+    _db.session.add_all([ended, still_open])
+    _db.session.flush()
+    campaign = Campaign(service_id=survey.service_id, survey_id=survey.id, name="C")
+    _db.session.add(campaign)
+    _db.session.flush()
+    _db.session.add_all([
+        CampaignRecipient(campaign_id=campaign.id, phone_number="+447700900111",
+                          phone_hash="a" * 64, locale="en", status="sent",
+                          conversation_id=ended.id, created_at=long_ago),
+        SmsMessage(direction="in", phone_hash="a" * 64, body="1", status="processed",
+                   created_at=long_ago),
+    ])
+    _db.session.commit()
+    counts = apply_retention(days={"phone_numbers": 30, "sms_bodies": 30})
+    assert counts == {"phone_numbers": 2, "sms_bodies": 1}
+    _db.session.expire_all()
+    numbers = set(_db.session.scalars(select(Conversation.phone_number)))
+    assert numbers == {None, "+447700900222"}  # the open conversation still needs its number
+    assert _db.session.scalars(select(CampaignRecipient.phone_number)).one() is None
