@@ -69,7 +69,9 @@ class Config:
         "text/html", "text/css", "application/javascript", "text/javascript",
         "image/svg+xml", "application/json",
     ]
-    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM = ["zstd", "br", "gzip"]
+    # Static files are sent as streams: the same choice, so a gzip-only client gets gzip.
+    COMPRESS_ALGORITHM_STREAMING = ["zstd", "br", "gzip"]
     COMPRESS_MIN_SIZE = 500
     SEND_FILE_MAX_AGE_DEFAULT = timedelta(days=7)
 

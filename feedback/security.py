@@ -69,7 +69,8 @@ def _now() -> float:
 
 
 def _expire_idle_staff_sessions():
-    if not current_user.is_authenticated:
+    # Static files never touch the session, so shared caches may keep them (no Vary: Cookie).
+    if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     idle_limit = current_app.config["STAFF_IDLE_TIMEOUT"].total_seconds()
     last_seen = session.get("staff_last_seen", 0)
@@ -90,7 +91,7 @@ def _add_security_headers(response):
         response.headers.setdefault(name, value)
     if current_app.config["HSTS_ENABLED"]:
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if current_user.is_authenticated and request.endpoint != "static":
+    if request.endpoint != "static" and current_user.is_authenticated:
         # Staff pages can show personal data: keep them out of every cache.
         response.headers["Cache-Control"] = "no-store"
     return response

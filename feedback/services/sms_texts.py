@@ -1,9 +1,11 @@
 """The words of every text the service sends, in the conversation's language."""
 
+from dataclasses import dataclass
+
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
-from sms.encoding import sanitise
+from sms.encoding import sanitise, segments
 
 from ..i18n import localise
 from ..models import Question, QuestionKind
@@ -62,3 +64,30 @@ def _render(kind, locale, service_name, questions, index) -> str:
 
 
 BUILT_IN_KINDS = ("invitation", "thanks", "help", "stopped", "opted_in", "closed")
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    kind: str
+    question_number: int | None
+    locale: str
+    text: str
+    encoding: str
+    characters: int
+    segments: int
+
+
+def preview(*, service_name: str, questions: list[Question],
+            locales: list[str]) -> list[PreviewRow]:
+    """Each text a survey would send, in each of its languages, with what it costs."""
+    rows = []
+    items = [("invitation", None)] + [("question", i) for i in range(len(questions))]
+    items += [("thanks", None)]
+    for kind, index in items:
+        for locale in locales:
+            text = render(kind, locale=locale, service_name=service_name, questions=questions,
+                          question_index=index)
+            info = segments(text)
+            rows.append(PreviewRow(kind, None if index is None else index + 1, locale, text,
+                                   info.encoding, len(text), info.segments))
+    return rows
