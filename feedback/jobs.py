@@ -62,8 +62,11 @@ def deliver_text(message_id: int) -> None:
     sms.deliver(message_id)  # SmsSendError on a Twilio outage: RQ retries with backoff
 
 
+_pause = time.sleep  # the throttle's wait; a test replaces it
+
+
 def send_invitations() -> int:
-    """Send the invitations that are due, no faster than SMS_SEND_RATE."""
+    """Send the invitations that are due, no faster than SMS_SEND_RATE texts a second."""
     from .services import campaigns, sms
 
     rate = current_app.config["SMS_SEND_RATE"]
@@ -72,7 +75,7 @@ def send_invitations() -> int:
     for text_id in campaigns.invite_due(limit=limit):
         _run_in_process(sms.deliver, text_id)  # a failure stays pending for the sweep
         sent += 1
-        time.sleep(1 / rate)
+        _pause(1 / rate)
     return sent
 
 

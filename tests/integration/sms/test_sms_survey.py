@@ -260,3 +260,14 @@ def test_bad_numbers_are_skipped_with_a_reason(live, survey, row, reason):
               campaigns.RecipientInput(phone="07700 900111")])
     assert report.added == 1
     assert report.skipped == [(2, reason), (3, "duplicate")]
+
+
+def test_invitations_are_throttled_to_the_configured_rate(live, survey, app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_SEND_RATE", 4.0)
+    pauses = []
+    monkeypatch.setattr(jobs, "_pause", pauses.append)
+    campaigns.start_campaign(service=survey.service, name="Busy clinic", created_by=None,
+                             rows=[campaigns.RecipientInput(phone=f"+44770090{n:04d}")
+                                   for n in range(100, 106)])
+    assert jobs.send_invitations() == 12  # an invitation and a first question each
+    assert pauses == [0.25] * 12
