@@ -85,6 +85,8 @@ class Config:
     SIGN_IN_ADDRESS_LIMIT = "30 per 15 minutes"
     # Where people reach the service, for links printed by commands (no request to ask).
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Calls to the integration API per token.
+    API_RATE_LIMIT = "60 per minute"
     # Strict-Transport-Security, only where the service is reached over HTTPS.
     HSTS_ENABLED = False
 

@@ -74,6 +74,23 @@ def db(app):
 
 
 @pytest.fixture
+def second_app(app, db, monkeypatch):
+    """Build another app on the same database with a changed config (e.g. limits switched on).
+
+    The rate limiter is one object: binding it to a second app switches it for the first
+    too, so its state is put back after the test.
+    """
+    from feedback.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+
+    def build(config_class):
+        return create_app(config_class(database_url=app.config["SQLALCHEMY_DATABASE_URI"]))
+
+    return build
+
+
+@pytest.fixture
 def new_audit_events(db):
     """A function listing the audit events recorded since the test began, oldest first."""
     from sqlalchemy import func, select

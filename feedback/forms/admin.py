@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import Role, ServiceKind
-from ..services import surveys
+from ..services import api_tokens, surveys
 from .fields import MultiCheckboxField
 
 ROLE_LABELS = {
@@ -219,3 +219,19 @@ class SurveyForm(FlaskForm):
         if self.closes_on.errors and self.closes_on.data is None:  # empty is allowed: Optional()
             self.closes_on.errors = [str(SURVEY_MESSAGES["closes_invalid"])]
         return valid
+
+
+# --- integration API tokens --------------------------------------------------------------------
+
+API_TOKEN_MESSAGES = {
+    "name_required": _l("Enter a name for the token, such as the appointment system's name"),
+    "name_too_long": _l("The name must be %(max)d characters or fewer",
+                         max=api_tokens.NAME_MAX_LENGTH),
+    "revoked": _l("This token has already been revoked"),
+}
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(_l("Token name"), filters=[_strip], validators=[
+        DataRequired(API_TOKEN_MESSAGES["name_required"]),
+        Length(max=api_tokens.NAME_MAX_LENGTH, message=API_TOKEN_MESSAGES["name_too_long"])])

@@ -42,10 +42,11 @@ def staff_navigation() -> list[dict]:
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, auth, health, reports, sms_webhook, survey, volunteer
+    from . import admin, api, auth, health, reports, sms_webhook, survey, volunteer
 
     blueprints: list[Blueprint] = [
         survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp, sms_webhook.bp,
+        api.bp,
     ]
     if app.config["ENV_NAME"] == "development" and app.config.get("TWILIO_API_BASE_URL"):
         from . import phone

@@ -9,6 +9,7 @@ from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user
 
 from ..forms.admin import (
+    API_TOKEN_MESSAGES,
     KIND_LABELS,
     LANGUAGE_LABELS,
     MODULE_LABELS,
@@ -16,6 +17,7 @@ from ..forms.admin import (
     ROLE_LABELS,
     SURVEY_MESSAGES,
     AccessForm,
+    ApiTokenForm,
     AuditFilterForm,
     ConfirmForm,
     InviteForm,
@@ -25,7 +27,7 @@ from ..forms.admin import (
 )
 from ..models import Role, utcnow
 from ..security import require_roles
-from ..services import audit, surveys, users
+from ..services import api_tokens, audit, surveys, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -310,6 +312,75 @@ def survey(survey_id: int):
         except surveys.SurveyError as error:
             _show_survey_error(form, error)
     return _render_survey(form, survey.service, survey)
+
+
+# --- integration API tokens --------------------------------------------------------------------
+
+
+def _api_token_or_404(service, token_id: int):
+    token = api_tokens.get_token(token_id)
+    if token is None or token.service_id != service.id:
+        abort(404)
+    return token
+
+
+def _render_api_tokens(form, service):
+    return render_template(
+        "admin/api_tokens.html", form=form, service=service,
+        tokens=api_tokens.list_tokens(service.id),
+        api_url=url_for("api.add_recipients", _external=True),
+    ), 400 if form.is_submitted() else 200
+
+
+def _render_api_token_created(service, token, plaintext: str, *, rotated: bool):
+    # Shown once, on the POST's own response: a redirect would need the token kept somewhere.
+    return render_template(
+        "admin/api_token_created.html", service=service, token=token, plaintext=plaintext,
+        rotated=rotated, api_url=url_for("api.add_recipients", _external=True),
+    )
+
+
+@bp.route("/services/<int:service_id>/api-tokens", methods=["GET", "POST"])
+def service_api_tokens(service_id: int):
+    service = _service_or_404(service_id)
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            token, plaintext = api_tokens.create_token(service, name=form.name.data,
+                                                       created_by=current_user)
+            return _render_api_token_created(service, token, plaintext, rotated=False)
+        except api_tokens.ApiTokenError as error:
+            form.name.errors = [str(API_TOKEN_MESSAGES[error.code])]
+    return _render_api_tokens(form, service)
+
+
+@bp.post("/services/<int:service_id>/api-tokens/<int:token_id>/rotate")
+def rotate_api_token(service_id: int, token_id: int):
+    service = _service_or_404(service_id)
+    token = _api_token_or_404(service, token_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        new, plaintext = api_tokens.rotate_token(token, by=current_user)
+    except api_tokens.ApiTokenError as error:
+        flash(str(API_TOKEN_MESSAGES[error.code]), "error")
+        return redirect(url_for(".service_api_tokens", service_id=service.id))
+    return _render_api_token_created(service, new, plaintext, rotated=True)
+
+
+@bp.post("/services/<int:service_id>/api-tokens/<int:token_id>/revoke")
+def revoke_api_token(service_id: int, token_id: int):
+    service = _service_or_404(service_id)
+    token = _api_token_or_404(service, token_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        api_tokens.revoke_token(token, by=current_user)
+        flash(_("The token %(name)s has been revoked. Calls that use it are refused from now on.",
+                name=token.name), "success")
+    except api_tokens.ApiTokenError as error:
+        flash(str(API_TOKEN_MESSAGES[error.code]), "error")
+    return redirect(url_for(".service_api_tokens", service_id=service.id))
 
 
 @bp.get("/retention")

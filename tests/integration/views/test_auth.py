@@ -199,8 +199,8 @@ class ThrottledConfig(TestConfig):
 
 
 @pytest.fixture
-def throttled(app, db):
-    return create_app(ThrottledConfig(database_url=app.config["SQLALCHEMY_DATABASE_URI"]))
+def throttled(second_app):
+    return second_app(ThrottledConfig)
 
 
 def test_sign_in_is_throttled_per_account_with_a_clear_message(throttled):

@@ -2,7 +2,6 @@
 
 import pytest
 
-from feedback import create_app
 from feedback.config import TestConfig
 from tests.factories import create_survey
 
@@ -15,8 +14,8 @@ class ThrottledConfig(TestConfig):
 
 
 @pytest.fixture
-def throttled_client(app, db):
-    throttled = create_app(ThrottledConfig(database_url=app.config["SQLALCHEMY_DATABASE_URI"]))
+def throttled_client(second_app):
+    throttled = second_app(ThrottledConfig)
     with throttled.app_context():
         create_survey()
     return throttled.test_client()
