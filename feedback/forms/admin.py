@@ -235,3 +235,8 @@ class ApiTokenForm(FlaskForm):
     name = StringField(_l("Token name"), filters=[_strip], validators=[
         DataRequired(API_TOKEN_MESSAGES["name_required"]),
         Length(max=api_tokens.NAME_MAX_LENGTH, message=API_TOKEN_MESSAGES["name_too_long"])])
+
+
+class ErasePhoneForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[
+        DataRequired(_l("Enter the mobile number to erase")), Length(max=40)])

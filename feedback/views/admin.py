@@ -20,6 +20,7 @@ from ..forms.admin import (
     ApiTokenForm,
     AuditFilterForm,
     ConfirmForm,
+    ErasePhoneForm,
     InviteForm,
     NewServiceForm,
     ServiceForm,
@@ -27,7 +28,7 @@ from ..forms.admin import (
 )
 from ..models import Role, utcnow
 from ..security import require_roles
-from ..services import api_tokens, audit, surveys, users
+from ..services import api_tokens, audit, sms, sms_texts, surveys, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -244,12 +245,17 @@ def service(service_id: int):
 
 
 def _render_survey(form, service, survey):
+    version = survey.versions[-1] if survey and survey.versions else None
+    sms_preview = sms_texts.preview(
+        service_name=service.name, questions=[sq.question for sq in version.questions],
+        locales=survey.languages or ["en"],
+    ) if version else []
     return render_template(
         "admin/survey.html", form=form, service=service, survey=survey,
         modules=MODULE_LABELS, language_labels=LANGUAGE_LABELS,
         required_keys=surveys.REQUIRED_KEYS,
         status=surveys.survey_status(survey) if survey else None,
-        version=survey.versions[-1] if survey and survey.versions else None,
+        version=version, sms_preview=sms_preview,
     ), 400 if form.is_submitted() else 200
 
 
@@ -415,3 +421,23 @@ def audit_log():
         previous_url=url_for(".audit_log", page=page - 1, **args) if page > 1 else None,
         next_url=url_for(".audit_log", page=page + 1, **args) if has_more else None,
     ), 200 if not form.errors else 400
+
+
+# --- erasing a phone number on request ---------------------------------------------------------
+
+
+@bp.route("/erase-phone-number", methods=["GET", "POST"])
+def erase_phone_number():
+    from sms.phone import InvalidPhoneNumber, normalise_phone
+
+    form = ErasePhoneForm()
+    erased = None
+    if form.validate_on_submit():
+        try:
+            number = normalise_phone(form.phone.data)
+        except InvalidPhoneNumber:
+            form.phone.errors = [_("Enter a UK mobile number, like 07700 900123")]
+        else:
+            erased = sms.erase_number(number, erased_by=current_user)
+    return render_template("admin/erase_phone_number.html", form=form, erased=erased), (
+        400 if form.errors else 200)

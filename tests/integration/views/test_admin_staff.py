@@ -117,3 +117,28 @@ def test_names_in_confirmation_messages_are_escaped(client, db, admin):
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "&lt;i&gt;Bob&lt;/i&gt; has been updated" in page or "Access for &lt;i&gt;Bob" in page
     assert "<i>Bob</i>" not in page
+
+
+def test_admin_erases_a_phone_number_on_request(client, admin, new_audit_events):
+    from feedback.extensions import db as _db
+    from feedback.models import OptOut
+    from feedback.services import sms
+
+    _db.session.add(OptOut(phone_hash=sms.phone_hash("+447700900123"), source="keyword"))
+    _db.session.commit()
+    response = post(client, "/admin/erase-phone-number", {"phone": "07700 900123"})
+    assert "Phone number erased" in parse(response).text
+    assert new_audit_events("deleted")[0].actor_email == "admin@nhs.test"
+    assert _db.session.get(OptOut, sms.phone_hash("+447700900123")) is not None
+    bad = post(client, "/admin/erase-phone-number", {"phone": "not a number"})
+    assert bad.status_code == 400 and "UK mobile number" in bad.get_data(as_text=True)
+
+
+def test_survey_page_shows_each_text_with_its_cost(client, admin):
+    from tests.factories import create_survey
+
+    survey = create_survey(languages=("en", "ur"))
+    page = parse(client.get(f"/admin/surveys/{survey.id}"))
+    table = page.select_one("#texts").find_next("table")
+    rows = [r.get_text(" ", strip=True) for r in table.select("tbody tr")]
+    assert any("GSM-7" in r for r in rows) and any("UCS-2" in r for r in rows)
