@@ -31,6 +31,9 @@ class JobOptions:
     timeout: int  # seconds a run may take before RQ kills it
     retries: int  # further attempts after a failure
     retry_intervals: tuple[int, ...] = (10, 60, 300)  # seconds before each retry
+    # Without Redis, run in a thread rather than in the request that asked for it: for jobs
+    # that take a while, such as sending a campaign at a throttled rate.
+    slow: bool = False
 
 
 # --- the jobs ------------------------------------------------------------------------------
@@ -102,7 +105,7 @@ JOB_OPTIONS: dict[Callable, JobOptions] = {
     handle_inbound_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=3),
     deliver_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=5,
                              retry_intervals=(10, 30, 60, 300, 600)),
-    send_invitations: JobOptions(queue=QueueNames.SMS, timeout=600, retries=0),
+    send_invitations: JobOptions(queue=QueueNames.SMS, timeout=600, retries=0, slow=True),
     sms_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=600, retries=0),
     purge_stale_drafts: JobOptions(queue=QueueNames.PERIODIC, timeout=300, retries=0),
     apply_retention: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=2),
@@ -134,7 +137,10 @@ def enqueue(func: Callable, *args) -> None:
     """Run `func(*args)` in the background. Call only after the commit it depends on."""
     options = JOB_OPTIONS[func]
     if get_redis() is None:
-        _run_in_process(func, *args)
+        if options.slow and not current_app.testing:
+            _run_in_thread(func, *args)
+        else:
+            _run_in_process(func, *args)
         return
     from redis.exceptions import RedisError
     from rq import Retry
@@ -156,6 +162,16 @@ def _run_in_process(func: Callable, *args) -> None:
         func(*args)
     except Exception:
         log.exception("In-process job %s failed", func.__name__, extra={"job": func.__name__})
+
+
+def _run_in_thread(func: Callable, *args) -> None:
+    app = current_app._get_current_object()
+
+    def run():
+        with app.app_context():
+            _run_in_process(func, *args)
+
+    threading.Thread(target=run, name=f"job-{func.__name__}", daemon=True).start()
 
 
 def run_periodic_jobs_once() -> None:

@@ -308,3 +308,24 @@ def counts(campaign_id: int) -> dict[str, int]:
         "opted_out": int(conversations[4] or 0) + skipped.get("opted_out", 0),
         "skipped": recipients.get(RecipientStatus.SKIPPED, 0),
     }
+
+
+def start_campaign_from_csv(*, service: Service, name: str, data: bytes,
+                            created_by: User | None) -> tuple[Campaign, AddReport]:
+    """Create a campaign from an uploaded CSV, then ask for its invitations to be sent.
+
+    :raise CampaignError: "sms_off" when texts cannot be sent, a `read_csv` code for a file
+        that cannot be read, or "no_open_survey".
+    """
+    from .. import jobs
+
+    # Refused up front: recipients would otherwise wait, unsent, until long after their visit.
+    if not sms.is_enabled():
+        raise CampaignError("sms_off")
+    if not data.strip():
+        raise CampaignError("empty")  # not "no_phone_column": there is nothing in it at all
+    campaign, report = start_campaign(service=service, name=name, rows=read_csv(data),
+                                      created_by=created_by)
+    if report.added:
+        jobs.enqueue(jobs.send_invitations)  # after the commit; quiet hours are respected there
+    return campaign, report

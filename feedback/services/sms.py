@@ -128,9 +128,17 @@ def send_queued(text_ids: list[int]) -> None:
 
 def record_status(update: StatusUpdate) -> bool:
     """Apply a delivery status to the outbound text it is about. False if unknown."""
-    row = db.session.scalar(select(SmsMessage).where(
-        SmsMessage.message_sid == update.message_sid, SmsMessage.direction == "out"))
+    row = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == update.message_sid))
     if row is None:
+        # Twilio can call back before our send has stored the sid: keep the status until then.
+        db.session.add(SmsMessage(direction="status", message_sid=update.message_sid,
+                                  phone_hash="", status=update.status,
+                                  error_code=update.error_code))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            return record_status(update)
         return False
     # Callbacks can arrive out of order: a final status is never replaced by an earlier one.
     if row.status not in FINAL_STATUSES or update.status in FINAL_STATUSES:
@@ -323,8 +331,16 @@ def deliver(message_id: int) -> str:
         _commit()
         log.warning("Text %s refused by Twilio (code %s)", row.id, error.code)
         return row.status
-    row.message_sid = sent.sid
     row.status = sent.status or "sent"
+    early = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sent.sid,
+                                                       SmsMessage.direction == "status"))
+    if early is not None:  # a status callback that beat us here
+        row.status, row.error_code = early.status, early.error_code or row.error_code
+        if early.error_code == 21610:
+            _opt_out(row.phone_hash, "twilio_21610")
+        db.session.delete(early)
+        db.session.flush()
+    row.message_sid = sent.sid
     _commit()
     return row.status
 

@@ -272,3 +272,20 @@ def test_invitations_are_throttled_to_the_configured_rate(live, survey, app, mon
                                    for n in range(100, 106)])
     assert jobs.send_invitations() == 12  # an invitation and a first question each
     assert pauses == [0.25] * 12
+
+
+def test_a_status_that_arrives_before_the_send_is_stored_is_kept(live, survey, monkeypatch):
+    from sms.client import SentMessage
+    from sms.payloads import StatusUpdate
+
+    sid = "SM" + "e" * 32
+    sms.record_status(StatusUpdate(message_sid=sid, status="delivered", error_code=None,
+                                   to_number=ALICE))
+    monkeypatch.setattr(sms, "send_sms", lambda *a, **k: SentMessage(sid, "queued", 1))
+    campaigns.start_campaign(service=survey.service, name="Race", created_by=None,
+                             rows=[campaigns.RecipientInput(phone=ALICE)])
+    text_ids = campaigns.invite_due()
+    assert sms.deliver(text_ids[0]) == "delivered"
+    _db.session.rollback()
+    rows = _db.session.scalars(select(SmsMessage).where(SmsMessage.message_sid == sid)).all()
+    assert [(r.direction, r.status) for r in rows] == [("out", "delivered")]

@@ -1,0 +1,98 @@
+"""Forms for service leads: SMS campaigns, and the words for what happened to their texts."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
+from werkzeug.datastructures import FileStorage
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length, StopValidation
+
+from ..services.campaigns import MAX_ROWS
+
+MAX_UPLOAD_BYTES = 1024 * 1024  # bytes; MAX_ROWS rows of all four columns need about a fifth
+CAMPAIGN_NAME_MAX_LENGTH = 200  # Campaign.name
+
+# Messages for the codes CampaignError gives, and the form field each belongs to (None: the
+# problem is not with anything typed or chosen, so it is shown at the top of the page only).
+CAMPAIGN_MESSAGES = {
+    "not_utf8": _l("The file must be saved as CSV UTF-8. In Excel, choose Save as, then "
+                   "CSV UTF-8"),
+    "no_phone_column": _l("The file must have a column headed phone"),
+    "too_many_rows": _l("The file must have %(max)d rows or fewer. Split it into smaller files",
+                        max=MAX_ROWS),
+    "empty": _l("The file has no rows under its headings"),
+    "no_open_survey": _l("This service has no open survey to invite people to. Ask an "
+                         "administrator to open one"),
+    "sms_off": _l("Text messages cannot be sent because they have not been set up. Ask an "
+                  "administrator"),
+}
+UNKNOWN_CAMPAIGN_ERROR = _l("The campaign could not be created")
+CAMPAIGN_ERROR_FIELDS = {
+    "not_utf8": "recipients", "no_phone_column": "recipients", "too_many_rows": "recipients",
+    "empty": "recipients", "no_open_survey": None, "sms_off": None,
+}
+# Why a row of the upload was not added (campaigns.add_recipients).
+SKIP_REASONS = {
+    "duplicate": _l("The same phone number is on an earlier row"),
+    "opted_out": _l("This person has asked us not to text them"),
+    "unknown_language": _l("The language is not one the survey is offered in"),
+    "unknown_role": _l("The role must be patient, carer or staff"),
+    "bad_date": _l("The appointment date must be a real date written as YYYY-MM-DD"),
+    "phone_empty": _l("There is no phone number"),
+    "phone_not_a_number": _l("The phone number has letters or other characters in it"),
+    "phone_invalid": _l("The phone number is not a real number. Check the number of digits"),
+    "phone_not_mobile": _l("The phone number is not a mobile number, so it cannot get texts"),
+}
+UNKNOWN_SKIP_REASON = _l("It could not be sent")
+# What campaigns.counts() reports, in the order the campaign page lists it.
+COUNT_LABELS = {
+    "recipients": _l("People in this campaign"),
+    "waiting": _l("Waiting to be sent"),
+    "sent": _l("Invitations sent"),
+    "delivered": _l("Delivered to their phone"),
+    "failed": _l("Could not be delivered"),
+    "answered": _l("Answered at least one question"),
+    "completed": _l("Finished the survey"),
+    "expired": _l("Stopped replying before the end"),
+    "opted_out": _l("Asked us to stop texting them"),
+    "skipped": _l("Not sent: opted out, already answering another survey, or the survey "
+                  "closed"),
+}
+
+
+def skip_reason_label(code: str):
+    return SKIP_REASONS.get(code, UNKNOWN_SKIP_REASON)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CsvFile:
+    """A file whose name ends in .csv, or that the browser says is text/csv."""
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        data = field.data
+        if not isinstance(data, FileStorage):
+            return
+        named_csv = (data.filename or "").lower().endswith(".csv")
+        if not named_csv and data.mimetype != "text/csv":
+            raise StopValidation(str(self.message))
+
+
+class CampaignForm(FlaskForm):
+    name = StringField(
+        _l("Campaign name"), filters=[_strip],
+        validators=[DataRequired(_l("Enter a name for the campaign")),
+                    Length(max=CAMPAIGN_NAME_MAX_LENGTH,
+                           message=_l("The name must be %(max)d characters or fewer",
+                                      max=CAMPAIGN_NAME_MAX_LENGTH))])
+    recipients = FileField(
+        _l("CSV file"),
+        validators=[FileRequired(_l("Choose a CSV file")),
+                    CsvFile(_l("The file must be a CSV file")),
+                    FileSize(max_size=MAX_UPLOAD_BYTES,
+                             message=_l("The file must be 1 MB or smaller"))])
