@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ApiToken, Campaign, Service, User, utcnow
-from . import audit, campaigns, surveys
+from . import audit, campaigns, commit, surveys
 from .audit import Actions
 from .campaigns import AddReport, CampaignError, RecipientInput
 
@@ -38,12 +38,6 @@ def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def _clean_name(name: str) -> str:
@@ -97,7 +91,7 @@ def create_token(service: Service, name: str, created_by: User | None) -> tuple[
     token, plaintext = _new_token(service.id, _clean_name(name), created_by)
     audit.record(Actions.API_TOKEN_CREATED, actor=created_by, target=token,
                  details=_details(token))
-    _commit()
+    commit()
     return token, plaintext
 
 
@@ -113,7 +107,7 @@ def rotate_token(token: ApiToken, by: User | None) -> tuple[ApiToken, str]:
     new, plaintext = _new_token(token.service_id, token.name, by)
     audit.record(Actions.API_TOKEN_CREATED, actor=by, target=new,
                  details=_details(new, replaces=token.id))
-    _commit()
+    commit()
     return new, plaintext
 
 
@@ -125,7 +119,7 @@ def revoke_token(token: ApiToken, by: User | None) -> None:
     _lock_in_use(token)
     token.revoked_at = utcnow()
     audit.record(Actions.API_TOKEN_REVOKED, actor=by, target=token, details=_details(token))
-    _commit()
+    commit()
 
 
 def authenticate(plaintext: str | None, now: datetime | None = None) -> ApiToken | None:
@@ -143,7 +137,7 @@ def authenticate(plaintext: str | None, now: datetime | None = None) -> ApiToken
     now = now or utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now
-        _commit()
+        commit()
     return token
 
 

@@ -30,7 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
-from . import audit, responses, sms_texts
+from . import audit, commit, responses, sms_texts
 from .audit import Actions
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,6 @@ def _client():
     return client
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def is_opted_out(hashed: str) -> bool:
@@ -147,7 +141,7 @@ def record_status(update: StatusUpdate) -> bool:
         row.error_code = update.error_code
         if update.error_code == 21610:
             _opt_out(row.phone_hash, "twilio_21610")
-    _commit()
+    commit()
     return True
 
 
@@ -196,7 +190,7 @@ def process_inbound(message_id: int) -> list[int]:
         outbox = _without_conversation(message)
     message.processed_at = utcnow()
     message.status = "processed"
-    _commit()
+    commit()
     return [row.id for row in outbox]
 
 
@@ -278,7 +272,7 @@ def expire_conversations(now: datetime | None = None) -> int:
         Conversation.status == ConversationStatus.OPEN, Conversation.expires_at < now)).all()
     for conversation in expired:
         _end(conversation, ConversationStatus.EXPIRED)
-    _commit()
+    commit()
     return len(expired)
 
 
@@ -310,11 +304,11 @@ def deliver(message_id: int) -> str:
     if number is None:
         row.status = "failed"
         row.error_code = None
-        _commit()
+        commit()
         return row.status
     if is_opted_out(row.phone_hash) and row.kind not in _SENT_EVEN_WHEN_OPTED_OUT:
         row.status = "suppressed"
-        _commit()
+        commit()
         return row.status
     row.attempts += 1
     try:
@@ -323,12 +317,12 @@ def deliver(message_id: int) -> str:
     except SmsSendError as error:
         row.error_code = error.code
         if error.retryable:
-            _commit()
+            commit()
             raise
         if error.opted_out:
             _opt_out(row.phone_hash, "twilio_21610")
         row.status = "failed"
-        _commit()
+        commit()
         log.warning("Text %s refused by Twilio (code %s)", row.id, error.code)
         return row.status
     row.status = sent.status or "sent"
@@ -341,7 +335,7 @@ def deliver(message_id: int) -> str:
         db.session.delete(early)
         db.session.flush()
     row.message_sid = sent.sid
-    _commit()
+    commit()
     return row.status
 
 
@@ -388,5 +382,5 @@ def erase_number(e164: str, *, erased_by: User) -> dict[str, int]:
         _end(conversation, ConversationStatus.STOPPED)
     audit.record(Actions.DELETED, actor=erased_by,
                  details={"what": "phone number and texts", "hash": hashed[:12], **counts})
-    _commit()
+    commit()
     return counts

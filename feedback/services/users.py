@@ -12,7 +12,7 @@ from zxcvbn import zxcvbn
 
 from ..extensions import db
 from ..models import Invitation, RecoveryCode, Role, Service, User, utcnow
-from . import audit
+from . import audit, commit
 from .audit import Actions
 
 MIN_PASSWORD_LENGTH = 12  # NCSC: length over complexity rules
@@ -61,12 +61,6 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.is_active.desc(), User.name)))
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def create_admin(*, email: str, name: str, password: str) -> User:
@@ -85,7 +79,7 @@ def create_admin(*, email: str, name: str, password: str) -> User:
     db.session.flush()
     audit.record(Actions.INVITED, target=user, details={"role": user.role, "via": "command line"},
                  actor_email="command line")
-    _commit()
+    commit()
     return user
 
 
@@ -111,7 +105,7 @@ def invite_user(*, email: str, name: str, role: str, service_ids: list[int],
     audit.record(Actions.INVITED, actor=invited_by, target=user,
                  actor_email=None if invited_by else "command line",
                  details={"role": role, "services": [s.slug for s in user.services]})
-    _commit()
+    commit()
     return user, token
 
 
@@ -124,7 +118,7 @@ def reissue_invitation(user: User, *, invited_by: User, lifetime: timedelta) -> 
         invitation.used_at = utcnow()
     token = _new_invitation(user, invited_by, lifetime)
     audit.record(Actions.INVITED, actor=invited_by, target=user, details={"reissued": True})
-    _commit()
+    commit()
     return token
 
 
@@ -160,7 +154,7 @@ def accept_invitation(token: str, password: str) -> User:
     user.password_hash = generate_password_hash(password)
     invitation.used_at = utcnow()
     audit.record(Actions.INVITATION_ACCEPTED, actor=user, target=user)
-    _commit()
+    commit()
     return user
 
 
@@ -175,7 +169,7 @@ def authenticate(email: str, password: str) -> User | None:
     if user is None or not user.is_active:
         audit.record(Actions.SIGN_IN_FAILED, actor_email=normalise_email(email)[:254],
                      details={"reason": "deactivated" if user else "wrong email or password"})
-        _commit()
+        commit()
         return None
     return user
 
@@ -183,12 +177,12 @@ def authenticate(email: str, password: str) -> User | None:
 def record_sign_in(user: User) -> None:
     user.last_signed_in_at = utcnow()
     audit.record(Actions.SIGN_IN, actor=user, target=user)
-    _commit()
+    commit()
 
 
 def record_sign_out(user: User, *, expired: bool = False) -> None:
     audit.record(Actions.SESSION_EXPIRED if expired else Actions.SIGN_OUT, actor=user, target=user)
-    _commit()
+    commit()
 
 
 # --- second factor --------------------------------------------------------------------------
@@ -202,7 +196,7 @@ def start_totp_enrolment(user: User) -> str:
     """
     if user.totp_secret is None:
         user.totp_secret = pyotp.random_base32()
-        _commit()
+        commit()
     return pyotp.TOTP(user.totp_secret).provisioning_uri(name=user.email, issuer_name=TOTP_ISSUER)
 
 
@@ -228,12 +222,12 @@ def confirm_totp_enrolment(user: User, code: str) -> list[str]:
     if not _verify_totp(user, code):
         audit.record(Actions.SECOND_FACTOR_FAILED, actor=user, target=user,
                      details={"during": "enrolment"})
-        _commit()
+        commit()
         raise UserError("wrong_code")
     user.totp_confirmed_at = utcnow()
     codes = _new_recovery_codes(user)
     audit.record(Actions.SECOND_FACTOR_ENROLLED, actor=user, target=user)
-    _commit()
+    commit()
     return codes
 
 
@@ -250,7 +244,7 @@ def _new_recovery_codes(user: User) -> list[str]:
 def verify_second_factor(user: User, code: str) -> bool:
     """A code from the authenticator, or an unused recovery code."""
     if _verify_totp(user, code):
-        _commit()
+        commit()
         return True
     raw = re.sub(r"[\s-]", "", code or "").lower()
     if len(raw) == 10:
@@ -261,10 +255,10 @@ def verify_second_factor(user: User, code: str) -> bool:
                 remaining = sum(1 for r in _unused_codes(user)) - 1
                 audit.record(Actions.RECOVERY_CODE_USED, actor=user, target=user,
                              details={"remaining": remaining})
-                _commit()
+                commit()
                 return True
     audit.record(Actions.SECOND_FACTOR_FAILED, actor=user, target=user)
-    _commit()
+    commit()
     return False
 
 
@@ -309,7 +303,7 @@ def update_access(user: User, *, role: str, service_ids: list[int], changed_by: 
         audit.record(Actions.SERVICES_ASSIGNED, actor=changed_by, target=user,
                      details={"from": old, "to": new})
         user.services = services
-    _commit()
+    commit()
 
 
 def set_active(user: User, *, active: bool, changed_by: User) -> None:
@@ -322,4 +316,4 @@ def set_active(user: User, *, active: bool, changed_by: User) -> None:
     user.session_version += 1
     audit.record(Actions.REACTIVATED if active else Actions.DEACTIVATED,
                  actor=changed_by, target=user)
-    _commit()
+    commit()

@@ -2,13 +2,11 @@
 stand-in, signed replies from the stand-in to the running app, and stored responses."""
 
 import os
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 from redis import Redis
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from feedback import jobs
 from feedback.extensions import db as _db
@@ -21,7 +19,6 @@ from feedback.models import (
     utcnow,
 )
 from feedback.services import campaigns, sms
-from sms.standin import TwilioStandIn
 from tests.factories import create_service, create_survey, create_user
 
 ALICE = "+447700900111"
@@ -29,26 +26,6 @@ BRYN = "+447700900222"
 QUESTIONS = ["fft_rating", "fft_what_could_improve", "data_cost"]
 
 
-@pytest.fixture
-def live(app, db, monkeypatch):
-    """The app served over HTTP, with a stand-in that posts signed webhooks to it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    standin = TwilioStandIn(account_sid=app.config["TWILIO_ACCOUNT_SID"],
-                            auth_token=app.config["TWILIO_AUTH_TOKEN"],
-                            phone_number=app.config["TWILIO_FROM_NUMBER"],
-                            inbound_url=f"{base_url}/sms/inbound")
-    standin.start()
-    monkeypatch.setitem(app.config, "TWILIO_API_BASE_URL", standin.base_url)
-    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", base_url)
-    monkeypatch.setitem(app.config, "SMS_QUIET_HOURS", (24, 0))  # never quiet, unless a test says
-    app.extensions.pop("feedback.twilio", None)
-    yield standin
-    standin.stop()
-    server.shutdown()
-    app.extensions.pop("feedback.twilio", None)
 
 
 @pytest.fixture

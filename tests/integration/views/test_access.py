@@ -5,11 +5,11 @@ a blueprint this table does not know fails until someone decides who may use it.
 """
 
 import re
-import time
 
 import pytest
 
 from feedback.models import Role
+from tests.conftest import sign_in_as
 from tests.factories import create_service, create_survey, create_user
 
 ANONYMOUS = "anonymous"
@@ -41,14 +41,6 @@ def concrete_path(rule, ids: dict) -> str:
     return re.sub(r"<(?:(\w+):)?(\w+)>", value, rule.rule)
 
 
-def sign_in_as(client, user):
-    """Put a signed-in session in the client's cookie, as the sign-in pages would."""
-    with client.session_transaction() as session:
-        session.clear()
-        if user is not None:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["staff_last_seen"] = time.time()
 
 
 @pytest.fixture

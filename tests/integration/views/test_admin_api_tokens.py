@@ -1,7 +1,6 @@
 """Administrators create, rotate and revoke a service's integration API tokens."""
 
 import hashlib
-import time
 from datetime import timedelta
 
 import pyotp
@@ -11,16 +10,8 @@ from sqlalchemy import select
 from feedback.models import ApiToken, utcnow
 from feedback.services import api_tokens
 from feedback.services.audit import Actions
-from tests.conftest import parse
+from tests.conftest import parse, sign_in_as
 from tests.factories import create_service, create_survey, create_user
-
-
-def sign_in_as(client, user) -> None:
-    """Put a signed-in session in the client's cookie, as the sign-in pages would."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["staff_last_seen"] = time.time()
 
 
 @pytest.fixture

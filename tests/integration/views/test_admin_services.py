@@ -1,6 +1,5 @@
 """The administrator's screens for services and surveys, through the Flask test client."""
 
-import time
 from datetime import datetime, timedelta
 
 import pyotp
@@ -9,18 +8,12 @@ from sqlalchemy import select
 
 from feedback.models import Service, Survey, SurveyVersion, utcnow
 from feedback.services.audit import Actions
-from tests.conftest import parse
+from tests.conftest import parse, sign_in_as
 from tests.factories import PASSWORD, create_service, create_survey, create_user
 
 FFT_ONLY = ["fft_rating", "fft_what_was_good", "fft_what_could_improve"]
 
 
-def sign_in_as(client, user) -> None:
-    """Put a signed-in session in the client's cookie, as the sign-in pages would."""
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["_fresh"] = True
-        session["staff_last_seen"] = time.time()
 
 
 @pytest.fixture

@@ -2,20 +2,16 @@
 
 import io
 import re
-import threading
-import time
 
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from feedback import jobs
 from feedback.extensions import db as _db
 from feedback.models import Campaign, CampaignRecipient, OptOut
 from feedback.services import sms
-from sms.standin import TwilioStandIn
-from tests.conftest import parse
+from tests.conftest import parse, sign_in_as
 from tests.factories import create_service, create_survey, create_user
 
 ALICE = "+447700900111"
@@ -25,14 +21,6 @@ COUNT_KEYS = {"recipients", "waiting", "sent", "delivered", "failed", "answered"
               "expired", "opted_out", "skipped"}
 
 
-def sign_in_as(client, user):
-    """Put a signed-in session in the client's cookie, as the sign-in pages would."""
-    with client.session_transaction() as session:
-        session.clear()
-        if user is not None:
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["staff_last_seen"] = time.time()
 
 
 @pytest.fixture
@@ -315,29 +303,6 @@ def test_volunteers_are_refused_and_strangers_sent_to_sign_in(client, service, r
 # --- end to end: invitations really sent, to the Twilio stand-in ------------------------------
 
 
-@pytest.fixture
-def live(app, db, monkeypatch):
-    """The app served over HTTP, with a stand-in that posts delivery statuses back to it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    standin = TwilioStandIn(account_sid=app.config["TWILIO_ACCOUNT_SID"],
-                            auth_token=app.config["TWILIO_AUTH_TOKEN"],
-                            phone_number=app.config["TWILIO_FROM_NUMBER"],
-                            inbound_url=f"{base_url}/sms/inbound",
-                            # As with Twilio, statuses come after the answer to the send: with
-                            # none, a status can arrive before the app has stored the send.
-                            callback_delay=0.2)
-    standin.start()
-    monkeypatch.setitem(app.config, "TWILIO_API_BASE_URL", standin.base_url)
-    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", base_url)
-    monkeypatch.setitem(app.config, "SMS_QUIET_HOURS", (24, 0))  # never quiet
-    app.extensions.pop("feedback.twilio", None)
-    yield standin
-    standin.stop()
-    server.shutdown()
-    app.extensions.pop("feedback.twilio", None)
 
 
 def test_uploaded_invitations_are_sent_and_their_delivery_counted(live, client, service, lead):
