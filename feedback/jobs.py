@@ -70,13 +70,21 @@ _pause = time.sleep  # the throttle's wait; a test replaces it
 
 def send_invitations() -> int:
     """Send the invitations that are due, no faster than SMS_SEND_RATE texts a second."""
+    from sms.client import SmsSendError
+
     from .services import campaigns, sms
 
     rate = current_app.config["SMS_SEND_RATE"]
     limit = max(1, int(rate * current_app.config["SMS_SWEEP_INTERVAL"] / 2))
     sent = 0
     for text_id in campaigns.invite_due(limit=limit):
-        _run_in_process(sms.deliver, text_id)  # a failure stays pending for the sweep
+        try:
+            sms.deliver(text_id)
+        except SmsSendError:
+            # Twilio busy or down: a job of its own retries this text with backoff.
+            enqueue(deliver_text, text_id)
+        except Exception:
+            log.exception("Invitation text %s failed; the sweep retries it", text_id)
         sent += 1
         _pause(1 / rate)
     return sent

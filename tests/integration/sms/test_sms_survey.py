@@ -181,9 +181,22 @@ def test_quiet_hours_hold_invitations_until_nine(live, survey, app, monkeypatch)
 def test_a_twilio_outage_is_retried_and_the_text_still_goes(live, survey):
     live.fail_next(503, times=1)
     start(survey, (ALICE, "en"))
+    assert len(texts_to(live, ALICE)) == 2
+    _db.session.rollback()
+    invitation = _db.session.scalars(select(SmsMessage).where(
+        SmsMessage.kind == "invitation")).one()
+    assert invitation.attempts == 2 and invitation.status in ("queued", "sent", "delivered")
+
+
+def test_a_text_that_keeps_failing_stays_pending_for_the_sweep(live, survey):
+    live.fail_next(429, times=10)
+    start(survey, (ALICE, "en"))
+    _db.session.rollback()
     pending = _db.session.scalars(select(SmsMessage).where(SmsMessage.status == "pending")).all()
-    assert len(pending) == 1 and pending[0].error_code is None or pending[0].attempts == 1
-    jobs.deliver_text(pending[0].id)
+    assert pending and all(text.error_code == 20429 or text.attempts >= 1 for text in pending)
+    live.reset()
+    for text in pending:
+        jobs.deliver_text(text.id)
     assert len(texts_to(live, ALICE)) == 2
 
 
