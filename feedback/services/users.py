@@ -267,8 +267,12 @@ def _unused_codes(user: User):
         RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
 
 
-def remaining_recovery_codes(user: User) -> int:
-    return len(list(_unused_codes(user)))
+def running_low_on_recovery_codes(user: User, *, threshold: int = 3) -> int | None:
+    """How many recovery codes are left, when the person has had some and few remain."""
+    total = len(db.session.scalars(select(RecoveryCode.id).where(
+        RecoveryCode.user_id == user.id)).all())
+    remaining = len(list(_unused_codes(user)))
+    return remaining if total and remaining <= threshold else None
 
 
 # --- roles and deactivation -----------------------------------------------------------------

@@ -171,9 +171,9 @@ def enter_code():
     wrong = False
     if form.validate_on_submit():
         if users.verify_second_factor(user, form.code.data):
-            remaining = users.remaining_recovery_codes(user)
+            remaining = users.running_low_on_recovery_codes(user)
             response = _complete_sign_in(user)
-            if remaining <= 3:
+            if remaining is not None:
                 flash(_("You have %(num)d recovery codes left. Ask an administrator to reset "
                          "your authenticator before they run out.", num=remaining), "warning")
             return response

@@ -253,3 +253,13 @@ def test_staff_pages_are_never_cached(client):
     create_user(email="vol@nhs.test", role="volunteer")
     sign_in(client, "vol@nhs.test")
     assert client.get("/volunteer/").headers["Cache-Control"] == "no-store"
+
+
+def test_running_low_on_recovery_codes_is_flagged_only_after_some_were_used(client, db, secret):
+    user = create_user(email="lead@nhs.test", totp_secret=secret)
+    assert users.running_low_on_recovery_codes(user) is None  # never had any: nothing to say
+    codes = users._new_recovery_codes(user)
+    db.session.commit()
+    for code in codes[:7]:
+        assert users.verify_second_factor(user, code)
+    assert users.running_low_on_recovery_codes(user) == 3
