@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from sms import conversation as flow
 from sms.client import SmsSendError, TwilioSettings, build_client, send_sms
@@ -121,28 +122,37 @@ def send_queued(text_ids: list[int]) -> None:
 
 
 def record_status(update: StatusUpdate) -> bool:
-    """Apply a delivery status to the outbound text it is about. False if unknown."""
+    """Apply a delivery status to the outbound text it is about. False if not sent yet.
+
+    Twilio can call back before our send has stored the sid, and two callbacks can race:
+    the status is then kept on a placeholder row that the send adopts, and a clash with
+    the send storing the sid at that moment is simply tried again.
+    """
+    for _ in range(3):
+        try:
+            return _apply_status(update)
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+    raise RuntimeError(f"status for {update.message_sid} kept clashing")
+
+
+def _apply_status(update: StatusUpdate) -> bool:
     row = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == update.message_sid))
     if row is None:
-        # Twilio can call back before our send has stored the sid: keep the status until then.
         db.session.add(SmsMessage(direction="status", message_sid=update.message_sid,
                                   phone_hash="", status=update.status,
                                   error_code=update.error_code))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            return record_status(update)
+        db.session.commit()
         return False
     # Callbacks can arrive out of order: a final status is never replaced by an earlier one.
     if row.status not in FINAL_STATUSES or update.status in FINAL_STATUSES:
         row.status = update.status
     if update.error_code:
         row.error_code = update.error_code
-        if update.error_code == 21610:
+        if update.error_code == 21610 and row.direction == "out":
             _opt_out(row.phone_hash, "twilio_21610")
-    commit()
-    return True
+    db.session.commit()
+    return row.direction == "out"
 
 
 def _questions(version: SurveyVersion):
@@ -311,6 +321,7 @@ def deliver(message_id: int) -> str:
         commit()
         return row.status
     row.attempts += 1
+    commit()  # the attempt is on record even if this process dies mid-send
     try:
         sent = send_sms(_client(), twilio_settings(), to=number, body=row.body,
                         status_callback=_status_callback_url())
@@ -325,6 +336,17 @@ def deliver(message_id: int) -> str:
         commit()
         log.warning("Text %s refused by Twilio (code %s)", row.id, error.code)
         return row.status
+    # Twilio has the text now: storing its sid must not fail, or a retry would send it twice.
+    for _ in range(3):
+        try:
+            return _store_sent(message_id, sent)
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()  # a status callback stored a placeholder at that moment
+    raise RuntimeError(f"could not store the sid of text {message_id}")
+
+
+def _store_sent(message_id: int, sent) -> str:
+    row = db.session.get(SmsMessage, message_id)
     row.status = sent.status or "sent"
     early = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sent.sid,
                                                        SmsMessage.direction == "status"))
@@ -335,7 +357,7 @@ def deliver(message_id: int) -> str:
         db.session.delete(early)
         db.session.flush()
     row.message_sid = sent.sid
-    commit()
+    db.session.commit()
     return row.status
 
 
