@@ -12,7 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from sms import conversation as flow
@@ -128,16 +128,22 @@ def record_status(update: StatusUpdate) -> bool:
     the status is then kept on a placeholder row that the send adopts, and a clash with
     the send storing the sid at that moment is simply tried again.
     """
-    for _ in range(3):
+    for _ in range(5):
         try:
             return _apply_status(update)
-        except (IntegrityError, StaleDataError):
+        except _CLASHES:
             db.session.rollback()
     raise RuntimeError(f"status for {update.message_sid} kept clashing")
 
 
+# What two writers touching the same text at once can raise; each is safe to try again.
+# (SQLite in WAL mode refuses a write from a transaction whose snapshot is out of date.)
+_CLASHES = (IntegrityError, StaleDataError, OperationalError)
+
+
 def _apply_status(update: StatusUpdate) -> bool:
-    row = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == update.message_sid))
+    row = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == update.message_sid)
+                            .with_for_update())
     if row is None:
         db.session.add(SmsMessage(direction="status", message_sid=update.message_sid,
                                   phone_hash="", status=update.status,
@@ -337,10 +343,10 @@ def deliver(message_id: int) -> str:
         log.warning("Text %s refused by Twilio (code %s)", row.id, error.code)
         return row.status
     # Twilio has the text now: storing its sid must not fail, or a retry would send it twice.
-    for _ in range(3):
+    for _ in range(5):
         try:
             return _store_sent(message_id, sent)
-        except (IntegrityError, StaleDataError):
+        except _CLASHES:
             db.session.rollback()  # a status callback stored a placeholder at that moment
     raise RuntimeError(f"could not store the sid of text {message_id}")
 
@@ -349,7 +355,8 @@ def _store_sent(message_id: int, sent) -> str:
     row = db.session.get(SmsMessage, message_id)
     row.status = sent.status or "sent"
     early = db.session.scalar(select(SmsMessage).where(SmsMessage.message_sid == sent.sid,
-                                                       SmsMessage.direction == "status"))
+                                                       SmsMessage.direction == "status")
+                              .with_for_update())
     if early is not None:  # a status callback that beat us here
         row.status, row.error_code = early.status, early.error_code or row.error_code
         if early.error_code == 21610:
