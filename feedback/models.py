@@ -193,6 +193,11 @@ class Response(db.Model):
     idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # False when the person stopped part-way (an SMS survey that expired or was stopped).
     is_complete: Mapped[bool] = mapped_column(default=True, server_default=sql("true"))
+    # Paper sheets wait here until their batch is checked and final; reports leave them out.
+    held_back: Mapped[bool] = mapped_column(default=False, server_default=sql("false"))
+    paper_batch_id: Mapped[int | None] = mapped_column(ForeignKey("paper_batches.id"),
+                                                       index=True)
+    sheet_reference: Mapped[str | None] = mapped_column(String(16), unique=True)
 
     service: Mapped[Service] = relationship()
     survey_version: Mapped[SurveyVersion] = relationship()
@@ -499,3 +504,87 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     service: Mapped[Service] = relationship()
+
+
+# --- paper ----------------------------------------------------------------------------------
+
+
+class PrintRun(db.Model):
+    """A numbered run of printed forms for a clinic: sheets first_number..first_number+count-1."""
+
+    __tablename__ = "print_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"))
+    locale: Mapped[str] = mapped_column(String(16))
+    large_print: Mapped[bool] = mapped_column(default=False)
+    site: Mapped[str] = mapped_column(String(200))
+    first_number: Mapped[int] = mapped_column(unique=True)
+    sheet_count: Mapped[int]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service: Mapped[Service] = relationship()
+    survey_version: Mapped[SurveyVersion] = relationship()
+
+
+class PaperBatch(db.Model):
+    """Sheets received together, keyed by volunteers, checked, then made final."""
+
+    __tablename__ = "paper_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    site: Mapped[str] = mapped_column(String(200))
+    received_on: Mapped[date]
+    expected_sheets: Mapped[int]
+    # Share of sheets keyed again, blind, by a second volunteer (0.1 = one in ten).
+    check_share: Mapped[float] = mapped_column(default=0.1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finalised_at: Mapped[datetime | None]
+
+    service: Mapped[Service] = relationship()
+
+
+class PaperEntry(db.Model):
+    """One keying of one sheet: the first, or the blind check by someone else."""
+
+    __tablename__ = "paper_entries"
+    __table_args__ = (
+        UniqueConstraint("reference", "kind", name="uq_paper_entries_reference_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("paper_batches.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(16), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # "first" or "check"
+    respondent_role: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict] = mapped_column(JSON)  # as keyed, {str(question id): answer}
+    keyed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    keyed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Disagreement(db.Model):
+    """A question the two keyings of a sheet answered differently, until someone decides."""
+
+    __tablename__ = "paper_disagreements"
+    __table_args__ = (
+        UniqueConstraint("reference", "question_id", name="uq_paper_disagreements_question"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("paper_batches.id"), index=True)
+    reference: Mapped[str] = mapped_column(String(16))
+    # None for the "who is answering" field, which is not a bank question.
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("questions.id"))
+    first_answer: Mapped[dict] = mapped_column(JSON)
+    check_answer: Mapped[dict] = mapped_column(JSON)
+    first_keyed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    resolved_answer: Mapped[dict | None] = mapped_column(JSON)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    question: Mapped[Question | None] = relationship()

@@ -41,9 +41,10 @@ def summaries(services: list[Service]) -> list[ServiceSummary]:
     if not services:
         return []
     ids = [s.id for s in services]
+    # Paper sheets held back until their batch is final do not count yet.
+    counted = (Response.service_id.in_(ids), Response.held_back.is_(False))
     totals = dict(db.session.execute(
-        select(Response.service_id, func.count())
-        .where(Response.service_id.in_(ids)).group_by(Response.service_id)
+        select(Response.service_id, func.count()).where(*counted).group_by(Response.service_id)
     ).all())
     # Each response's current version is its highest-numbered one.
     latest = (
@@ -62,8 +63,7 @@ def summaries(services: list[Service]) -> list[ServiceSummary]:
             .join(latest, latest.c.response_id == Response.id)
             .join(Answer, Answer.response_version_id == latest.c.version_id)
             .join(Question, Question.id == Answer.question_id)
-            .where(Response.service_id.in_(ids), Question.kind == "fft_rating",
-                   Answer.status == "answered")
+            .where(*counted, Question.kind == "fft_rating", Answer.status == "answered")
             .group_by(Response.service_id)
         )
     }

@@ -255,7 +255,8 @@ def _answer_row(answer: CleanAnswer) -> Answer:
 
 
 def correct_response(
-    *, response_id: int, answers: Mapping, reason: str, corrected_by: User
+    *, response_id: int, answers: Mapping, reason: str, corrected_by: User,
+    enforce_required: bool = True,
 ) -> ResponseVersion:
     """Add a corrected version of a response, audited; the earlier versions stay as they were."""
     reason = clean_free_text(reason or "")
@@ -264,7 +265,7 @@ def correct_response(
     response = db.session.get(Response, response_id)
     if response is None:
         raise InvalidResponse({"response": "unknown"})
-    cleaned = clean_answers(response.survey_version, answers)
+    cleaned = clean_answers(response.survey_version, answers, enforce_required=enforce_required)
     new_version = ResponseVersion(
         response=response,
         number=response.current_version.number + 1,
