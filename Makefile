@@ -64,13 +64,16 @@ database: $(STAMPS)/python translations
 	$(FLASK) bank sync
 	$(FLASK) demo load
 
-# Debian packages the browser tests need: Chromium, and fonts for every shipped script.
+# Debian packages the tests need: Chromium for the browser tests, fonts for every shipped
+# script, Pango for WeasyPrint's paper forms, and poppler-utils to read the PDFs back.
+SYSTEM_PACKAGES := chromium fonts-noto-core libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 system-packages:
-	@if ! command -v chromium >/dev/null || ! fc-list | grep -q "Noto Nastaliq Urdu"; then \
+	@if ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null \
+	    || ! fc-list | grep -q "Noto Nastaliq Urdu"; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-core; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
 	  else \
-	    echo "Install Debian's chromium and fonts-noto-core (sudo apt-get install chromium fonts-noto-core)"; exit 1; \
+	    echo "Install Debian's $(SYSTEM_PACKAGES) (sudo apt-get install $(SYSTEM_PACKAGES))"; exit 1; \
 	  fi; \
 	fi
 

@@ -1,13 +1,29 @@
-"""Forms for administrators: staff accounts, services and surveys, and the audit log filter."""
+"""Forms for administrators: staff accounts, services and surveys, paper forms, the audit log."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..models import Role, ServiceKind
 from ..services import api_tokens, surveys
+from ..services.paper import MAX_SHEETS_PER_RUN
 from .fields import MultiCheckboxField
 
 ROLE_LABELS = {
@@ -240,3 +256,47 @@ class ApiTokenForm(FlaskForm):
 class ErasePhoneForm(FlaskForm):
     phone = StringField(_l("Mobile number"), validators=[
         DataRequired(_l("Enter the mobile number to erase")), Length(max=40)])
+
+
+# --- paper forms -------------------------------------------------------------------------------
+
+PRINT_MESSAGES = {
+    "language": _l("Choose the language of the forms"),
+    "large_print": _l("Choose whether the forms are in large print"),
+    "sheet_count": _l("Enter a number of forms from 1 to %(max)d", max=MAX_SHEETS_PER_RUN),
+    "site_required": _l("Enter the site or clinic the forms are for"),
+    "site_too_long": _l("The site or clinic must be %(max)d characters or fewer", max=200),
+    "no_open_survey": _l("This service has no open survey, so there is no form to print"),
+}
+
+
+def print_size_choices() -> list[SelectChoice]:
+    return [SelectChoice("no", _l("Standard print (12 point)")),
+            SelectChoice("yes", _l("Large print (16 point)"))]
+
+
+class PrintRunForm(FlaskForm):
+    """A numbered run of paper forms. Offer the survey's languages with `use_languages`."""
+
+    language = RadioField(_l("Language"), validators=[DataRequired(PRINT_MESSAGES["language"])],
+                          invalid_choice_message=PRINT_MESSAGES["language"])
+    large_print = RadioField(_l("Size of print"), choices=print_size_choices,
+                             validators=[DataRequired(PRINT_MESSAGES["large_print"])],
+                             invalid_choice_message=PRINT_MESSAGES["large_print"])
+    sheet_count = IntegerField(_l("Number of forms"), validators=[
+        InputRequired(PRINT_MESSAGES["sheet_count"]),
+        NumberRange(min=1, max=MAX_SHEETS_PER_RUN, message=PRINT_MESSAGES["sheet_count"])])
+    site = StringField(_l("Site or clinic"), filters=[_strip], validators=[
+        DataRequired(PRINT_MESSAGES["site_required"]),
+        Length(max=200, message=PRINT_MESSAGES["site_too_long"])])
+
+    def use_languages(self, codes: list[str]) -> None:
+        self.language.choices = [SelectChoice(code, LANGUAGE_LABELS[code]) for code in codes
+                                 if code in LANGUAGE_LABELS]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # WTForms' own "Not a valid integer value" is neither clear nor translated.
+        if self.sheet_count.errors:
+            self.sheet_count.errors = [str(PRINT_MESSAGES["sheet_count"])]
+        return valid

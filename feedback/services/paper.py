@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import references
 from ..extensions import db
@@ -21,6 +22,7 @@ from ..models import (
     PaperBatch,
     PaperEntry,
     PrintRun,
+    RespondentRole,
     Response,
     Service,
     SurveyVersion,
@@ -132,20 +134,41 @@ class BatchProgress:
     open_disagreements: int
     missing: list[str]  # references printed for this batch's run(s) and not yet keyed
     final: bool
+    # reference -> ids of everyone who keyed it (first or check): they may not check or
+    # resolve it again themselves.
+    keyed_by: dict[str, set[int]]
+
+
+def _runs_of(reference_list) -> list[PrintRun]:
+    """The print runs these references were printed in, one query per run, not per sheet."""
+    runs: list[PrintRun] = []
+    for reference in sorted(reference_list):
+        number = references.decode(reference)
+        if any(r.first_number <= number < r.first_number + r.sheet_count for r in runs):
+            continue
+        run = find_print_run(reference)
+        if run is not None:
+            runs.append(run)
+    return runs
 
 
 def progress(batch: PaperBatch) -> BatchProgress:
     entries = list(db.session.scalars(select(PaperEntry).where(PaperEntry.batch_id == batch.id)))
     first = {e.reference for e in entries if e.kind == "first"}
     checked = {e.reference for e in entries if e.kind == "check"}
+    keyed_by: dict[str, set[int]] = {}
+    for entry in entries:
+        keyed_by.setdefault(entry.reference, set()).add(entry.keyed_by_id)
     to_check = sorted(r for r in first - checked if needs_check(r, batch.check_share))
     open_count = db.session.scalar(select(func.count()).select_from(Disagreement).where(
         Disagreement.batch_id == batch.id, Disagreement.resolved_at.is_(None)))
-    runs = {find_print_run(r).id: find_print_run(r) for r in first if find_print_run(r)}
-    printed = {ref for run in runs.values() for ref in sheet_references(run)}
-    missing = sorted(printed - first)[: max(0, batch.expected_sheets - len(first))]
+    printed = {ref for run in _runs_of(first) for ref in sheet_references(run)}
+    # A run's sheets may come back in several batches: those keyed elsewhere are not missing.
+    keyed_anywhere = set(db.session.scalars(select(PaperEntry.reference).where(
+        PaperEntry.kind == "first", PaperEntry.reference.in_(printed)))) if printed else set()
+    missing = sorted(printed - keyed_anywhere)[: max(0, batch.expected_sheets - len(first))]
     return BatchProgress(len(first), len(checked), to_check, open_count, missing,
-                         batch.finalised_at is not None)
+                         batch.finalised_at is not None, keyed_by)
 
 
 # --- keying ----------------------------------------------------------------------------------
@@ -163,17 +186,30 @@ def _version_for(batch: PaperBatch, reference: str) -> SurveyVersion:
     return run.survey_version
 
 
+def check_reference(batch: PaperBatch, reference: str, *,
+                    unkeyed: bool = True) -> tuple[str, SurveyVersion]:
+    """A typed reference's canonical spelling and the survey version its sheet was printed with.
+
+    Lets the entry screen refuse a sheet before the volunteer keys all its answers.
+    :raise PaperError: invalid_reference, unknown_reference, wrong_batch; with ``unkeyed``,
+        duplicate too (the sheet has been keyed already, perhaps in another batch).
+    """
+    reference = references.normalise(reference) if _valid(reference) else reference
+    version = _version_for(batch, reference)
+    if unkeyed:
+        existing = db.session.scalar(select(PaperEntry).where(PaperEntry.reference == reference,
+                                                              PaperEntry.kind == "first"))
+        if existing is not None:
+            raise PaperError("duplicate", batch_id=existing.batch_id)
+    return reference, version
+
+
 def key_sheet(*, batch: PaperBatch, reference: str, respondent_role: str, answers: dict,
               keyed_by: User) -> Response:
     """Store a sheet as keyed the first time. :raise PaperError: duplicate, wrong batch..."""
     if batch.finalised_at is not None:
         raise PaperError("batch_final")
-    reference = references.normalise(reference) if _valid(reference) else reference
-    version = _version_for(batch, reference)
-    existing = db.session.scalar(select(PaperEntry).where(PaperEntry.reference == reference,
-                                                          PaperEntry.kind == "first"))
-    if existing is not None:
-        raise PaperError("duplicate", batch_id=existing.batch_id)
+    reference, version = check_reference(batch, reference)
     response = responses.submit(
         survey_version_id=version.id, channel=Channel.PAPER, respondent_role=respondent_role,
         locale=_locale_of(reference), answers=answers, idempotency_key=f"paper:{reference}",
@@ -187,7 +223,15 @@ def key_sheet(*, batch: PaperBatch, reference: str, respondent_role: str, answer
                               keyed_by_id=keyed_by.id))
     audit.record(Actions.SHEET_KEYED, actor=keyed_by, target=response,
                  details={"batch": batch.id, "reference": reference})
-    commit()
+    try:
+        commit()
+    except IntegrityError as error:
+        # Someone else saved the same sheet between our check and our commit.
+        existing = db.session.scalar(select(PaperEntry).where(
+            PaperEntry.reference == reference, PaperEntry.kind == "first"))
+        if existing is None:
+            raise
+        raise PaperError("duplicate", batch_id=existing.batch_id) from error
     return response
 
 
@@ -211,12 +255,23 @@ def _comparable(answer: dict | None) -> dict:
         answer["text"] = " ".join(answer["text"].split()).casefold()
     if answer.get("choices") is not None:
         answer["choices"] = sorted(answer["choices"])
-    return {k: v for k, v in answer.items() if v not in (None, [], "")}
+    answer = {k: v for k, v in answer.items() if v not in (None, [], "")}
+    if answer == {"status": "answered"}:
+        # An empty text or no choice is stored as skipped (responses.clean_answer): the same.
+        return {"status": "skipped"}
+    return answer
+
+
+def _check_role(respondent_role) -> None:
+    if respondent_role not in RespondentRole.__members__.values():
+        raise responses.InvalidResponse({"respondent_role": "required"})
 
 
 def key_check(*, batch: PaperBatch, reference: str, respondent_role: str, answers: dict,
               keyed_by: User) -> list[Disagreement]:
     """Key a sheet again, blind, and record where the two keyings differ."""
+    if batch.finalised_at is not None:
+        raise PaperError("batch_final")
     reference = references.normalise(reference) if _valid(reference) else reference
     first = db.session.scalar(select(PaperEntry).where(PaperEntry.reference == reference,
                                                        PaperEntry.kind == "first"))
@@ -228,6 +283,7 @@ def key_check(*, batch: PaperBatch, reference: str, respondent_role: str, answer
                                                      PaperEntry.kind == "check")):
         raise PaperError("already_checked")
     version = _version_for(batch, reference)
+    _check_role(respondent_role)
     responses.clean_answers(version, answers, enforce_required=False)  # same rules as first
     db.session.add(PaperEntry(batch_id=batch.id, reference=reference, kind="check",
                               respondent_role=respondent_role, answers=dict(answers),
@@ -247,19 +303,52 @@ def key_check(*, batch: PaperBatch, reference: str, respondent_role: str, answer
     audit.record(Actions.SHEET_CHECKED, actor=keyed_by,
                  details={"batch": batch.id, "reference": reference,
                           "disagreements": len(found)})
-    commit()
+    try:
+        commit()
+    except IntegrityError as error:
+        raise PaperError("already_checked") from error  # a second check saved at the same time
     return found
 
 
+def _keyers(reference: str) -> set[int]:
+    return set(db.session.scalars(select(PaperEntry.keyed_by_id).where(
+        PaperEntry.reference == reference)))
+
+
+def _check_resolution(disagreement: Disagreement, response: Response, answer: dict) -> None:
+    """Refuse an answer that does not fit, before anything is changed. :raise InvalidResponse:"""
+    if disagreement.question_id is None:
+        _check_role(answer.get("choice"))
+        return
+    survey_question = next((sq for sq in response.survey_version.questions
+                            if sq.question_id == disagreement.question_id), None)
+    if survey_question is None:
+        raise responses.InvalidResponse({disagreement.question_id: "unknown_question"})
+    result = responses.clean_answer(survey_question, answer,
+                                    max_length=responses.DEFAULT_MAX_TEXT_LENGTH,
+                                    enforce_required=False)
+    if isinstance(result, str):
+        raise responses.InvalidResponse({disagreement.question_id: result})
+
+
 def resolve(*, disagreement: Disagreement, answer: dict, resolved_by: User) -> None:
-    """Decide a disagreement against the paper; a changed answer corrects the response."""
+    """Decide a disagreement against the paper; a changed answer corrects the response.
+
+    :raise PaperError: already resolved, or the resolver keyed the sheet (a third person
+        decides). :raise responses.InvalidResponse: the answer does not fit the question.
+    """
     if disagreement.resolved_at is not None:
         raise PaperError("already_resolved")
+    if resolved_by.id in _keyers(disagreement.reference):
+        raise PaperError("own_sheet")
     response = db.session.scalar(select(Response).where(
         Response.sheet_reference == disagreement.reference))
+    _check_resolution(disagreement, response, answer)
     current = {str(a.question_id): _stored(a) for a in response.current_version.answers}
+    details = {"reference": disagreement.reference}
     if disagreement.question_id is None:
         changed = answer.get("choice") != response.respondent_role
+        details.update(role_from=response.respondent_role, role_to=answer["choice"])
     else:
         key = str(disagreement.question_id)
         changed = _comparable(current.get(key)) != _comparable(answer)
@@ -268,7 +357,7 @@ def resolve(*, disagreement: Disagreement, answer: dict, resolved_by: User) -> N
     disagreement.resolved_by_id = resolved_by.id
     disagreement.resolved_at = utcnow()
     audit.record(Actions.DISAGREEMENT_RESOLVED, actor=resolved_by, target=disagreement,
-                 details={"reference": disagreement.reference, "changed": changed})
+                 details={**details, "changed": changed})
     if changed and disagreement.question_id is None:
         # Who was answering is on the response itself, not an answer: a new version can't
         # carry it, so the correction is the record's own, with its history in the audit log.
@@ -290,14 +379,38 @@ def _stored(answer) -> dict:
     return stored
 
 
-def correct_sheet(*, reference: str, answers: dict, reason: str, corrected_by: User):
-    """An explicit correction of a keyed sheet, with a reason; the history stays."""
-    response = db.session.scalar(select(Response).where(
+def get_sheet(reference: str) -> Response | None:
+    """The response keyed from a sheet. :raise PaperError: the reference is not valid."""
+    if not _valid(reference):
+        raise PaperError("invalid_reference")
+    return db.session.scalar(select(Response).where(
         Response.sheet_reference == references.normalise(reference)))
+
+
+def correct_sheet(*, reference: str, answers: dict, reason: str, corrected_by: User,
+                  respondent_role: str | None = None):
+    """An explicit correction of a keyed sheet, with a reason; the history stays.
+
+    Who was answering is on the response itself, not in a version, so a change to it is
+    recorded in the audit log beside the new version.
+    """
+    response = get_sheet(reference)
     if response is None:
         raise PaperError("not_keyed")
-    return responses.correct_response(response_id=response.id, answers=answers, reason=reason,
-                                      corrected_by=corrected_by, enforce_required=False)
+    if respondent_role is not None and respondent_role != response.respondent_role:
+        _check_role(respondent_role)
+        audit.record(Actions.CORRECTED, actor=corrected_by, target=response,
+                     details={"reference": response.sheet_reference,
+                              "role_from": response.respondent_role, "role_to": respondent_role,
+                              "reason": " ".join((reason or "").split())})
+        response.respondent_role = respondent_role
+    try:
+        return responses.correct_response(response_id=response.id, answers=answers,
+                                          reason=reason, corrected_by=corrected_by,
+                                          enforce_required=False)
+    except responses.InvalidResponse:
+        db.session.rollback()  # nothing of a refused correction may stay in the session
+        raise
 
 
 def finalise(batch: PaperBatch, *, finalised_by: User) -> None:
@@ -330,8 +443,10 @@ def disagreement_rates() -> list[dict]:
         .subquery()
     )
     month = func.substr(func.cast(checked.c.keyed_at, db.String), 1, 7)
+    # Distinct references: a sheet with three disagreements is one sheet checked, not three.
     rows = db.session.execute(
-        select(checked.c.volunteer, month.label("month"), func.count(),
+        select(checked.c.volunteer, month.label("month"),
+               func.count(func.distinct(checked.c.reference)),
                func.count(func.distinct(Disagreement.reference)))
         .select_from(checked)
         .outerjoin(Disagreement, Disagreement.reference == checked.c.reference)
@@ -342,6 +457,19 @@ def disagreement_rates() -> list[dict]:
             for v, m, c, d in rows]
 
 
+def list_disagreements(batch: PaperBatch, *, open_only: bool = True) -> list[Disagreement]:
+    """A batch's disagreements by sheet, the "who is answering" one before the questions."""
+    query = select(Disagreement).where(Disagreement.batch_id == batch.id)
+    if open_only:
+        query = query.where(Disagreement.resolved_at.is_(None))
+    found = list(db.session.scalars(query.order_by(Disagreement.reference, Disagreement.id)))
+    return sorted(found, key=lambda d: (d.reference, d.question_id is not None, d.id))
+
+
+def get_disagreement(disagreement_id: int) -> Disagreement | None:
+    return db.session.get(Disagreement, disagreement_id)
+
+
 # --- assisted --------------------------------------------------------------------------------
 
 
@@ -350,16 +478,27 @@ def submit_assisted(*, service: Service, mode: str, respondent_role: str, locale
     """A survey a volunteer took with the person, in person or by phone."""
     if mode not in AssistanceMode.__members__.values():
         raise PaperError("mode")
+    # A repeated submit (a double click, a resent form) is the same response, audited once.
+    existing = responses.get_response_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing
     open_survey = surveys.get_open_survey(service)
     if open_survey is None:
         raise PaperError("no_open_survey")
+    # The person answers for themselves, as on the web: required questions stay required.
     response = responses.submit(
         survey_version_id=open_survey.version.id, channel=Channel.ASSISTED,
         respondent_role=respondent_role, locale=locale, answers=answers,
         idempotency_key=idempotency_key, assisted_by_id=helped_by.id, assistance_mode=mode,
-        enforce_required=False, commit=False,
+        commit=False,
     )
     audit.record(Actions.ASSISTED_ENTRY, actor=helped_by, target=response,
                  details={"service": service.slug, "mode": mode})
-    commit()
+    try:
+        commit()
+    except IntegrityError:
+        existing = responses.get_response_by_idempotency_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing  # the same form, submitted twice at once: the first one stands
     return response

@@ -1,18 +1,30 @@
-"""Administration: staff accounts, services and surveys, and the audit log."""
+"""Administration: staff accounts, services and surveys, paper forms, and the audit log."""
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import to_user_timezone, to_utc
 from flask_login import current_user
 
+from ..extensions import db
 from ..forms.admin import (
     API_TOKEN_MESSAGES,
     KIND_LABELS,
     LANGUAGE_LABELS,
     MODULE_LABELS,
+    PRINT_MESSAGES,
     ROLE_HINTS,
     ROLE_LABELS,
     SURVEY_MESSAGES,
@@ -23,12 +35,13 @@ from ..forms.admin import (
     ErasePhoneForm,
     InviteForm,
     NewServiceForm,
+    PrintRunForm,
     ServiceForm,
     SurveyForm,
 )
-from ..models import Role, utcnow
+from ..models import PrintRun, Role, utcnow
 from ..security import require_roles
-from ..services import api_tokens, audit, sms, sms_texts, surveys, users
+from ..services import api_tokens, audit, paper, paper_forms, sms, sms_texts, surveys, users
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.before_request(require_roles(Role.ADMIN))
@@ -441,3 +454,76 @@ def erase_phone_number():
             erased = sms.erase_number(number, erased_by=current_user)
     return render_template("admin/erase_phone_number.html", form=form, erased=erased), (
         400 if form.errors else 200)
+
+
+# --- paper forms -------------------------------------------------------------------------------
+
+
+def _print_run_or_404(run_id: int) -> PrintRun:
+    return db.get_or_404(PrintRun, run_id)
+
+
+@bp.route("/services/<int:service_id>/print", methods=["GET", "POST"])
+def print_forms(service_id: int):
+    service = _service_or_404(service_id)
+    open_survey = surveys.get_open_survey(service)
+    languages = open_survey.survey.languages if open_survey else []
+    form = PrintRunForm(data={"language": "en" if "en" in languages else None,
+                              "large_print": "no"} if request.method == "GET" else None)
+    form.use_languages(languages)
+    problems = []
+    if open_survey is not None and form.validate_on_submit():
+        try:
+            run = paper.create_print_run(
+                service=service, locale=form.language.data,
+                large_print=form.large_print.data == "yes", sheet_count=form.sheet_count.data,
+                site=form.site.data, created_by=current_user,
+            )
+            return redirect(url_for(".print_run", run_id=run.id))
+        except paper.PaperError as error:
+            message = str(PRINT_MESSAGES.get(error.code, PRINT_MESSAGES["no_open_survey"]))
+            if error.code == "sheet_count":
+                form.sheet_count.errors = [message]
+            else:
+                problems.append({"text": message})
+    elif open_survey is None and request.method == "POST":
+        problems.append({"text": str(PRINT_MESSAGES["no_open_survey"])})
+    return render_template(
+        "admin/print_forms.html", form=form, service=service, open_survey=open_survey,
+        problems=problems, max_sheets=paper.MAX_SHEETS_PER_RUN,
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.get("/print-runs/<int:run_id>")
+def print_run(run_id: int):
+    run = _print_run_or_404(run_id)
+    references = paper.sheet_references(run)
+    return render_template("admin/print_run.html", run=run, first=references[0],
+                           last=references[-1], language_labels=LANGUAGE_LABELS)
+
+
+@bp.get("/print-runs/<int:run_id>/pdf")
+def print_run_pdf(run_id: int):
+    run = _print_run_or_404(run_id)
+    references = paper.sheet_references(run)
+    response = make_response(paper_forms.render_print_run_pdf(run))
+    response.mimetype = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="forms-{references[0]}-{references[-1]}.pdf"')
+    return response
+
+
+# --- paper forms: how often each volunteer's keying agrees with a blind check ------------------
+
+
+@bp.get("/volunteer-checking")
+def volunteer_checking():
+    from ..services.paper import disagreement_rates
+
+    rows = []
+    for row in disagreement_rates():
+        year, month = (int(part) for part in row["month"].split("-"))
+        rows.append({**row, "month": date(year, month, 1),
+                     "rate": row["disagreed"] / row["checked"] if row["checked"] else None})
+    rows.sort(key=lambda r: (r["volunteer"].casefold(), r["month"]))
+    return render_template("admin/volunteer_checking.html", rows=rows)
