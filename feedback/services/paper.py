@@ -8,7 +8,8 @@ only when every disagreement is resolved.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -96,7 +97,8 @@ def open_batch(*, service: Service, site: str, received_on: date, expected_sheet
         raise PaperError("expected_sheets")
     if not 0.1 <= check_share <= 1:
         raise PaperError("check_share")
-    if received_on > utcnow().date():
+    # Volunteers give the date as the UK calendar has it, which runs ahead of UTC in summer.
+    if received_on > datetime.now(ZoneInfo("Europe/London")).date():
         raise PaperError("received_in_future")
     batch = PaperBatch(service_id=service.id, site=site.strip()[:200], received_on=received_on,
                        expected_sheets=expected_sheets, check_share=check_share,
