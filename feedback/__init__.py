@@ -40,8 +40,12 @@ def configure_templates(app: Flask) -> None:
 
 
 def choice_items(choices) -> list[dict]:
-    """WTForms choices as the items NHS.UK radios and checkboxes take."""
-    return [{"value": choice.value, "text": str(choice.label)} for choice in choices]
+    """WTForms choices, as SelectChoice or (value, label) pairs, as NHS.UK radio items."""
+    items = []
+    for choice in choices:
+        value, label = (choice.value, choice.label) if hasattr(choice, "value") else choice[:2]
+        items.append({"value": value, "text": str(label)})
+    return items
 
 
 class _DropClientAddress(logging.Filter):

@@ -3,19 +3,21 @@
 The pages come from the live app's URL map, so a new staff page is visited (and checked)
 as soon as it exists. Who may open a page is read from its blueprint's access guard.
 Sign-in is done with the keyboard, through the real password and authenticator-code pages.
+A route that answers with a file (DOWNLOADS) is fetched rather than opened, and must be it.
 """
 
 import itertools
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pyotp
 import pytest
+from playwright.sync_api import APIResponse
 from werkzeug.routing import Rule
 
 from feedback.extensions import db
 from feedback.models import Role, Service, Survey, User
-from feedback.services import api_tokens, campaigns, users
+from feedback.services import api_tokens, campaigns, paper, users
 from tests.factories import PASSWORD, create_user
 
 from .conftest import SURVEY_SLUG, LiveServer, Site, format_violations, run_axe
@@ -24,6 +26,9 @@ ALL_ROLES = frozenset(Role)
 # Public or machine-facing blueprints: no staff page in them.
 NOT_STAFF = {"static", "health", "survey", "sms_webhook", "api", "phone"}
 HOME = {Role.ADMIN: "/admin/", Role.SERVICE_LEAD: "/reports/", Role.VOLUNTEER: "/volunteer/"}
+# Staff routes that answer with a file to save, not a page to show: endpoint -> media type.
+# The sweep fetches them without the page (a browser would download them, not load them).
+DOWNLOADS = {"admin.print_run_pdf": "application/pdf"}
 # App bugs axe-core finds on staff pages and awaiting a fix: endpoint -> (reason, {(axe rule,
 # node)}). The sweep forgives exactly those nodes on that page and nothing else. Keep it empty:
 # an entry is only for a bug reported and being fixed.
@@ -50,20 +55,53 @@ def new_staff(server: LiveServer, role: str, *, enrolled: bool = True) -> tuple[
     return email, secret
 
 
+def _answers(survey: Survey, **chosen) -> dict[str, dict]:
+    """A keyed sheet's answers, {str(question id): answer}: every question Blank but those
+    `chosen` (bank key -> answer)."""
+    return {str(sq.question_id): chosen.get(sq.question.key, {"status": "blank"})
+            for sq in survey.versions[-1].questions}
+
+
 @pytest.fixture(scope="module")
 def ids(live_server) -> dict[str, int]:
-    """Real values for every path parameter of a staff page."""
+    """Real values for every path parameter of a staff page, and pages with something on
+    them: a print run, and a batch with a sheet waiting for its blind check and a sheet whose
+    check disagreed with its first keying."""
     with live_server.app.app_context():
         service = db.session.scalar(db.select(Service).where(Service.slug == SURVEY_SLUG))
         survey = db.session.scalar(db.select(Survey).where(Survey.service_id == service.id))
         other = create_user(email="someone-else@nhs.test", name="Someone Else",
                             role=Role.VOLUNTEER)
+        checker = create_user(email="checker@nhs.test", name="Chris Checker",
+                              role=Role.VOLUNTEER)
         campaign, _ = campaigns.start_campaign(
             service=service, name="Browser test campaign", created_by=None,
             rows=[campaigns.RecipientInput(phone="07700 900123")])
         token, _ = api_tokens.create_token(service, name="Browser test token", created_by=None)
+        run = paper.create_print_run(service=service, locale="en", large_print=False,
+                                     sheet_count=5, site="Sweep Surgery", created_by=other)
+        batch = paper.open_batch(service=service, site="Sweep Surgery", received_on=date.today(),
+                                 expected_sheets=5, check_share=1.0, opened_by=other)
+        waiting, disputed = paper.sheet_references(run)[:2]
+        paper.key_sheet(batch=batch, reference=waiting, respondent_role="patient",
+                        keyed_by=other, answers=_answers(
+                            survey, fft_rating={"choice": "good"},
+                            fft_what_was_good={"text": "The nurse rang back."}))
+        paper.key_sheet(batch=batch, reference=disputed, respondent_role="carer",
+                        keyed_by=other, answers=_answers(
+                            survey, fft_rating={"choice": "poor"},
+                            fft_what_could_improve={"text": "Louder sound"},
+                            own_device={"choices": ["smartphone"]}))
+        # Its check differs on a choice and on a written answer: a resolve form of each kind.
+        # (Not on ticks: the page fails on those, test_paper_entry.py's strict xfail.)
+        paper.key_check(batch=batch, reference=disputed, respondent_role="carer",
+                        keyed_by=checker, answers=_answers(
+                            survey, fft_rating={"choice": "very_poor"},
+                            fft_what_could_improve={"text": "Lower sound"},
+                            own_device={"choices": ["smartphone"]}))
         return {"service_id": service.id, "survey_id": survey.id, "user_id": other.id,
-                "campaign_id": campaign.id, "token_id": token.id}
+                "campaign_id": campaign.id, "token_id": token.id, "run_id": run.id,
+                "batch_id": batch.id}
 
 
 # --- the URL map -------------------------------------------------------------------------------
@@ -137,6 +175,23 @@ def visit(site: Site, path: str, forgiven: frozenset[tuple[str, str]] = frozense
     return response.status, None
 
 
+def is_download(answer: APIResponse) -> bool:
+    return answer.headers.get("content-disposition", "").startswith("attachment")
+
+
+def download_problem(rule: Rule, path: str, answer: APIResponse) -> str | None:
+    """What is wrong with a route's answer as a file download, if anything."""
+    media_type = answer.headers.get("content-type", "").split(";")[0]
+    if rule.endpoint not in DOWNLOADS:
+        return f"GET {path} is a download: add {rule.endpoint} to DOWNLOADS"
+    if (answer.status, media_type, is_download(answer)) != (200, DOWNLOADS[rule.endpoint], True):
+        return (f"GET {path} (a download) answered {answer.status} {media_type}, "
+                f"Content-Disposition {answer.headers.get('content-disposition')!r}")
+    if media_type == "application/pdf" and not answer.body().startswith(b"%PDF-"):
+        return f"GET {path} is not a PDF: {answer.body()[:20]!r}"
+    return None
+
+
 def submit_with_errors(site: Site, field: str) -> int:
     """Press Enter in a form's field; the status of the page that comes back."""
     site.tab_to(field)
@@ -168,6 +223,11 @@ def test_every_staff_page_a_role_may_open_passes_axe(site, live_server, ids, rol
         path = concrete_path(rule, ids)
         # Asked first without the page, as fetch would: JSON is data for a page, not a page.
         answer = site.page.request.get(site.server.url + path)
+        if rule.endpoint in DOWNLOADS or is_download(answer):
+            problem = download_problem(rule, path, answer)
+            if problem:
+                problems.append(problem)
+            continue
         if answer.headers.get("content-type", "").startswith("application/json"):
             if answer.status != 200:
                 problems.append(f"GET {path} (JSON) answered {answer.status}")

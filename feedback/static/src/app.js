@@ -123,8 +123,33 @@
       option);
   }
 
+  // On a blind check the reference is given: start at the first answer, unless there are
+  // errors to read first.
+  if (!form.querySelector("[data-entry-reference]") && questions.length &&
+      !document.querySelector(".nhsuk-error-summary")) {
+    firstInput(questions[0]).focus();
+  }
+
   form.addEventListener("keydown", function (event) {
     var target = event.target;
+    if (target.tagName === "TEXTAREA" && !event.shiftKey) {
+      // Words typed, then Tab: the answer is what is in the box, so skip its Blank/Unreadable
+      // choice and go on. An empty box: Enter marks it Blank and goes on; Tab reaches the
+      // choice, for Unreadable.
+      var box = target.closest("[data-entry-question]");
+      var typed = target.value.trim() !== "";
+      var status = box && box.querySelector('input[type=radio][value="' +
+        (typed ? "_written" : "_blank") + '"]');
+      if (status && ((typed && event.key === "Tab") || (!typed && event.key === "Enter"))) {
+        event.preventDefault();
+        status.checked = true;
+        if (!typed) {
+          announce(form.getAttribute("data-announce-chosen"), status);
+        }
+        moveOn(box);
+        return;
+      }
+    }
     if (event.ctrlKey || event.metaKey || event.altKey || target.tagName === "TEXTAREA") {
       return; // written answers are typed as they are, keys and all
     }
