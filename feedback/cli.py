@@ -80,6 +80,8 @@ def demo_load(response_count: int, seed: int) -> None:
         click.echo("Demo data: already loaded (services exist), nothing changed")
     else:
         click.echo(f"Demo data: {loaded['services']} services, {loaded['responses']} responses")
+        sheets = loaded["sheets"]
+        click.echo(f"Printed demo paper forms to key: {sheets[0]} to {sheets[-1]}")
     click.echo(f"Demo staff (password \"{DEMO_PASSWORD}\"): "
                + ", ".join(email for email, _, _ in DEMO_STAFF))
     click.echo("The admin and lead need an authenticator code: "

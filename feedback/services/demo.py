@@ -226,4 +226,12 @@ def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | Non
             ),
             submitted_at=now - timedelta(days=rng.uniform(0, 180)),
         )
-    return {"services": len(SERVICES), "responses": response_count, "staff": len(DEMO_STAFF)}
+    # A printed run of forms, so a volunteer can try keying sheets straight away.
+    from . import paper
+
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+    run = paper.create_print_run(service=versions[0].survey.service, locale="en",
+                                 large_print=False, sheet_count=20, site="Demo clinic",
+                                 created_by=admin)
+    return {"services": len(SERVICES), "responses": response_count, "staff": len(DEMO_STAFF),
+            "sheets": paper.sheet_references(run)}
