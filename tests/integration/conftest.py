@@ -1,11 +1,30 @@
-"""Fixtures for integration tests that need the app served over real HTTP."""
+"""Fixtures shared by the integration tests: staff, and the app served over real HTTP."""
 
 import threading
 
+import pyotp
 import pytest
 from werkzeug.serving import make_server
 
 from sms.standin import TwilioStandIn
+from tests.conftest import sign_in_as
+from tests.factories import create_user
+
+
+@pytest.fixture
+def admin(client, db):
+    """An administrator with an authenticator, signed in on `client`."""
+    user = create_user(email="admin@nhs.test", name="Ada Admin", role="admin",
+                       totp_secret=pyotp.random_base32())
+    sign_in_as(client, user)
+    return user
+
+
+@pytest.fixture
+def volunteers(db):
+    """Three volunteers: one to key a sheet, one to check it, one to resolve differences."""
+    return [create_user(email=f"v{n}@nhs.test", name=f"Volunteer {n}", role="volunteer")
+            for n in (1, 2, 3)]
 
 
 @pytest.fixture

@@ -21,10 +21,6 @@ def admin(db):
     return create_user(email="admin@nhs.test", name="Ada Admin", role="admin")
 
 
-@pytest.fixture
-def volunteers(db):
-    return [create_user(email=f"v{n}@nhs.test", name=f"Volunteer {n}", role="volunteer")
-            for n in (1, 2, 3)]
 
 
 @pytest.fixture

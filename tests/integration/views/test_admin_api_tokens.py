@@ -3,7 +3,6 @@
 import hashlib
 from datetime import timedelta
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -12,14 +11,6 @@ from feedback.services import api_tokens
 from feedback.services.audit import Actions
 from tests.conftest import parse, sign_in_as
 from tests.factories import create_service, create_survey, create_user
-
-
-@pytest.fixture
-def admin(client, db):
-    user = create_user(email="admin@nhs.test", name="Ada Admin", role="admin",
-                       totp_secret=pyotp.random_base32())
-    sign_in_as(client, user)
-    return user
 
 
 @pytest.fixture

@@ -16,12 +16,6 @@ FFT_ONLY = ["fft_rating", "fft_what_was_good", "fft_what_could_improve"]
 
 
 
-@pytest.fixture
-def admin(client, db):
-    user = create_user(email="admin@nhs.test", name="Ada Admin", role="admin",
-                       totp_secret=pyotp.random_base32())
-    sign_in_as(client, user)
-    return user
 
 
 def csrf_from(response) -> str:

@@ -1,6 +1,5 @@
 """Administrators manage staff accounts and read the audit log."""
 
-import time
 
 import pytest
 from sqlalchemy import select
@@ -8,15 +7,6 @@ from sqlalchemy import select
 from feedback.models import User
 from tests.conftest import parse
 from tests.factories import create_service, create_user
-
-
-@pytest.fixture
-def admin(client, db):
-    user = create_user(email="admin@nhs.test", name="Ada Admin", role="admin")
-    with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
-        session["staff_last_seen"] = time.time()
-    return user
 
 
 def post(client, url, data=None, page_url=None):

@@ -7,7 +7,6 @@ read them. `make test` installs poppler-utils: without it these tests fail, neve
 import re
 import subprocess
 
-import pyotp
 import pytest
 from bs4 import BeautifulSoup
 
@@ -23,12 +22,6 @@ FFT_QUESTION = {"en": "Overall, how was your experience of our service?",
                 "cy": "Yn gyffredinol, sut oedd eich profiad o'n gwasanaeth?"}
 
 
-@pytest.fixture
-def admin(client, db):
-    user = create_user(email="admin@nhs.test", name="Ada Admin", role="admin",
-                       totp_secret=pyotp.random_base32())
-    sign_in_as(client, user)
-    return user
 
 
 @pytest.fixture
