@@ -24,6 +24,7 @@ from feedback.analysis.exclusion import (
 
 ROOT = Path(__file__).resolve().parents[3]
 BANK = ROOT / "feedback" / "question_bank.toml"
+DOC = ROOT / "docs" / "exclusion-risk.md"
 
 FOUNDATION_TASKS = [
     "turn_on_and_log_in", "use_controls", "use_settings", "open_apps",
@@ -488,3 +489,10 @@ def test_ignored_values_are_real_options_in_the_bank():
     values = {o["value"] for q in bank_questions().values() for o in q.get("options", [])}
     assert default_weights().ignored_values <= values
 
+
+def test_the_doc_names_every_reason_code_and_the_current_version():
+    doc = DOC.read_text(encoding="utf-8")
+    weights = default_weights()
+    missing = [code for code in weights.codes if f"`{code}`" not in doc]
+    assert not missing, f"docs/exclusion-risk.md does not mention {missing}"
+    assert f"`{weights.version}`" in doc
