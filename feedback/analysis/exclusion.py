@@ -112,6 +112,7 @@ class Reason:
     points: float
 
     def text(self, locale: str) -> str:
+        """The display text from the shipped weights; use reason_text(weights=) for others."""
         return reason_text(self.code, locale)
 
 
