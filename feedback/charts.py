@@ -204,6 +204,13 @@ class Canvas:
         attrs.setdefault("fill", TEXT)
         self.add("text", attrs, str(escape(text)))
 
+    def gap(self, x: float, middle: float, label: str = "*", anchor: str = "start") -> None:
+        """Marks a hidden value, centred on middle; a lone "*" is drawn large, to be seen."""
+        if label == "*":
+            self.text(x, middle + 11, label, anchor=anchor, font_size=20, font_weight="bold")
+        else:
+            self.text(x, middle + 5, label, anchor=anchor, font_size=SMALL)
+
     def path(self, points: Sequence[tuple[float, float]], closed: bool = False, **attrs) -> None:
         d = " ".join(f"{'L' if i else 'M'}{_num(self.x(x))} {_num(y)}"
                      for i, (x, y) in enumerate(points))
@@ -402,7 +409,7 @@ def _grouped_bars(canvas, chart_id, axis, categories, series, top) -> tuple[floa
             value = one.values[i]
             if value is None:
                 gaps = True
-                canvas.text(axis.left + 6, y + 16, one.display[i] or "*", font_size=SMALL)
+                canvas.gap(axis.left + 6, y + bar / 2, one.display[i] or "*")
             else:
                 end = axis.at(value)
                 if end > axis.left:
@@ -454,7 +461,7 @@ def _stack(canvas, chart_id, axis, series, i, y) -> bool:
     for edge in edges[:-1]:
         canvas.line(edge, y - 1, edge, y + height + 1, stroke=WHITE, stroke_width=3)
     if hidden:
-        canvas.text(axis.at(total) + 6, y + 19, "*", font_size=SMALL)
+        canvas.gap(axis.at(total) + 6, y + height / 2)
     return hidden
 
 
@@ -559,8 +566,7 @@ def _draw_lines(canvas: Canvas, plot: _Plot, series) -> bool:
         for i, value in enumerate(one.values):
             if value is None:
                 hidden = True
-                canvas.text(plot.x(i), plot.y(_bridge(one.values, i)) + 5, "*",
-                            anchor="middle", font_size=SMALL)
+                canvas.gap(plot.x(i), plot.y(_bridge(one.values, i)), anchor="middle")
     return hidden
 
 
@@ -676,7 +682,7 @@ def line_chart(*, title: str, description: str, categories: Sequence[str],
     """A trend over categories in order, such as months: a line, dash and marker per series.
 
     Takes bar_chart's arguments; value_label is drawn above the value axis. A None value breaks
-    the line and puts a "*" above the category; "rtl" runs the categories from the right.
+    the line and a "*" sits in the gap; "rtl" runs the categories from the right.
     """
     return _build("line", _draw_line, _highest_value, title=title, description=description,
                   categories=categories, series=series, category_label=category_label,
