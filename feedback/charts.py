@@ -60,6 +60,8 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
+    """A drawn chart: svg is safe to output as it is, the table fields feed _charts.html."""
+
     kind: str
     title: str
     description: str
@@ -90,6 +92,7 @@ def _clean(value: float | None) -> float | None:
 
 
 def _checked(categories: Sequence[str], series: Sequence[Series]) -> tuple[tuple, tuple]:
+    """Plain copies: lazy gettext strings become str, so they are escaped like any other."""
     cleaned = []
     for one in series:
         if not len(one.values) == len(one.display) == len(categories):
@@ -97,8 +100,8 @@ def _checked(categories: Sequence[str], series: Sequence[Series]) -> tuple[tuple
                 f"series {one.name!r} needs one value and one display string per category"
             )
         values = tuple(_clean(v) for v in one.values)
-        cleaned.append(Series(one.name, values, tuple(one.display)))
-    return tuple(categories), tuple(cleaned)
+        cleaned.append(Series(str(one.name), values, tuple(str(d) for d in one.display)))
+    return tuple(str(c) for c in categories), tuple(cleaned)
 
 
 def _chart_id(given: str | None, kind: str, title: str) -> str:
@@ -153,6 +156,12 @@ def _num(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+def _escaped(text: str) -> str:
+    """Escapes even Markup and lazy gettext strings, whose __html__ would let "&" or "<" through
+    unescaped: SVG text cannot hold HTML, and a bare "&" would break the XML."""
+    return str(escape(str(text)))
+
+
 def _tag(name: str, attrs: dict, content: str | None = None) -> str:
     parts = [name]
     for key, value in attrs.items():
@@ -164,17 +173,17 @@ def _tag(name: str, attrs: dict, content: str | None = None) -> str:
     return f"<{' '.join(parts)}>{content}</{name}>"
 
 
-def text_width(text: str, size: int = FONT_SIZE) -> float:
+def _text_width(text: str, size: int = FONT_SIZE) -> float:
     """A generous estimate: SVG text cannot wrap or be measured on the server."""
     return len(text) * size * 0.6
 
 
-def wrap(text: str, width: float, size: int = FONT_SIZE) -> list[str]:
+def _wrap(text: str, width: float, size: int = FONT_SIZE) -> list[str]:
     chars = max(1, int(width / (size * 0.6)))
     return textwrap.wrap(text, chars, break_long_words=True) or [""]
 
 
-class Canvas:
+class _Canvas:
     """Collects SVG in left-to-right coordinates and mirrors them for right-to-left pages.
 
     Text anchors stay logical: the root <svg> carries direction="rtl", under which
@@ -202,7 +211,7 @@ class Canvas:
     def text(self, x: float, y: float, text: str, *, anchor: str = "start", **attrs) -> None:
         attrs = {"x": self.x(x), "y": y, "text-anchor": anchor, **_svg(attrs)}
         attrs.setdefault("fill", TEXT)
-        self.add("text", attrs, str(escape(text)))
+        self.add("text", attrs, _escaped(text))
 
     def gap(self, x: float, middle: float, label: str = "*", anchor: str = "start") -> None:
         """Marks a hidden value, centred on middle; a lone "*" is drawn large, to be seen."""
@@ -262,7 +271,7 @@ def _defs(chart_id: str, count: int) -> str:
     return f"<defs>{''.join(patterns)}</defs>" if patterns else ""
 
 
-def _marker(canvas: Canvas, shape: str, cx: float, cy: float, ink: str) -> None:
+def _marker(canvas: _Canvas, shape: str, cx: float, cy: float, ink: str) -> None:
     """Marker shapes are symmetric left to right, so mirroring their centre is enough."""
     style = {"fill": ink, "stroke": WHITE, "stroke_width": 1}
     r = 5.5
@@ -281,7 +290,7 @@ def _marker(canvas: Canvas, shape: str, cx: float, cy: float, ink: str) -> None:
         canvas.path([(cx + dx, cy + dy) for dx, dy in outlines[shape]], closed=True, **style)
 
 
-def _swatch(canvas: Canvas, chart_id: str, kind: str, index: int, x: float, y: float) -> None:
+def _swatch(canvas: _Canvas, chart_id: str, kind: str, index: int, x: float, y: float) -> None:
     if kind == "line":
         canvas.path([(x, y + 8), (x + 28, y + 8)], stroke=colour(index), stroke_width=2.5,
                     stroke_dasharray=DASHES[index % len(DASHES)])
@@ -291,20 +300,23 @@ def _swatch(canvas: Canvas, chart_id: str, kind: str, index: int, x: float, y: f
                     stroke_width=1.5)
 
 
-def _legend(canvas: Canvas, chart_id: str, kind: str, names: Sequence[str], top: float) -> float:
+def _legend(canvas: _Canvas, chart_id: str, kind: str, names: Sequence[str], top: float) -> float:
     """Swatch and name for each series, flowing onto new rows; returns the y below it."""
-    x, y = PAD, top
+    x, y, row = PAD, top, 24
     for index, name in enumerate(names):
-        width = 36 + text_width(name)
+        lines = _wrap(name, WIDTH - 2 * PAD - 36)  # only a name longer than a row wraps
+        width = 36 + max(_text_width(line) for line in lines)
         if x > PAD and x + width > WIDTH - PAD:
-            x, y = PAD, y + 24
+            x, y, row = PAD, y + row, 24
         _swatch(canvas, chart_id, kind, index, x, y)
-        canvas.text(x + 36, y + 13, name)
+        for n, line in enumerate(lines):
+            canvas.text(x + 36, y + 13 + n * LINE, line)
+        row = max(row, LINE * len(lines) + 4)
         x += width + 16
-    return y + 32
+    return y + row + 8
 
 
-def _footnote(canvas: Canvas, text: ChartText, needed: bool, y: float) -> float:
+def _footnote(canvas: _Canvas, text: ChartText, needed: bool, y: float) -> float:
     if not needed:
         return y
     canvas.text(PAD, y + SMALL, f"* {text.not_shown}", font_size=SMALL)
@@ -328,14 +340,14 @@ def _document(chart_id: str, title: str, description: str, direction: str,
                 "font-family": FONT,
                 "font-size": FONT_SIZE,
             },
-            _tag("title", {"id": f"{chart_id}-title"}, str(escape(title)))
-            + _tag("desc", {"id": f"{chart_id}-desc"}, str(escape(description)))
+            _tag("title", {"id": f"{chart_id}-title"}, _escaped(title))
+            + _tag("desc", {"id": f"{chart_id}-desc"}, _escaped(description))
             + body,
         )
     )
 
 
-def _no_data(canvas: Canvas, text: ChartText) -> float:
+def _no_data(canvas: _Canvas, text: ChartText) -> float:
     canvas.text(WIDTH / 2, 40, text.no_data, anchor="middle")
     return 64
 
@@ -369,14 +381,14 @@ class _Axis:
 
 def _value_axis(ticks, labels: list[str], ends: Sequence[str]) -> _Axis:
     """Leaves room for the first tick label on the start side and value labels on the end."""
-    left = max(PAD, text_width(labels[0], SMALL) / 2 + 2)
-    room = max([text_width(t, SMALL) + 8 for t in ends] + [text_width(labels[-1], SMALL) / 2])
+    left = max(PAD, _text_width(labels[0], SMALL) / 2 + 2)
+    room = max([_text_width(t, SMALL) + 8 for t in ends] + [_text_width(labels[-1], SMALL) / 2])
     return _Axis(ticks, left, WIDTH - PAD - room)
 
 
-def _draw_axis(canvas: Canvas, axis: _Axis, labels: list[str], top: float, bottom: float,
+def _draw_axis(canvas: _Canvas, axis: _Axis, labels: list[str], top: float, bottom: float,
                value_label: str) -> float:
-    grid = Canvas("rtl" if canvas.rtl else "ltr")
+    grid = _Canvas("rtl" if canvas.rtl else "ltr")
     for tick, label in zip(axis.ticks, labels, strict=True):
         x = axis.at(tick)
         if tick:
@@ -385,15 +397,15 @@ def _draw_axis(canvas: Canvas, axis: _Axis, labels: list[str], top: float, botto
     grid.line(axis.left, top, axis.left, bottom, stroke=AXIS, stroke_width=1.5)
     canvas.parts[:0] = grid.parts  # gridlines go underneath the bars
     y = bottom + 24
-    if value_label:
-        canvas.text((axis.left + axis.right) / 2, y + 16, value_label, anchor="middle")
-        y += LINE + 4
-    return y
+    for line in _wrap(value_label, axis.right - axis.left) if value_label else []:
+        canvas.text((axis.left + axis.right) / 2, y + 16, line, anchor="middle")
+        y += LINE
+    return y + 4
 
 
-def _category_label(canvas: Canvas, axis: _Axis, name: str, y: float) -> float:
+def _category_label(canvas: _Canvas, axis: _Axis, name: str, y: float) -> float:
     """The name on its own lines above its bars, clear of the axis, so it can be long."""
-    for line in wrap(name, WIDTH - PAD - axis.left - 6):
+    for line in _wrap(name, WIDTH - PAD - axis.left - 6):
         canvas.text(axis.left + 6, y + 15, line)
         y += LINE
     return y + 2
@@ -421,7 +433,7 @@ def _grouped_bars(canvas, chart_id, axis, categories, series, top) -> tuple[floa
     return y, gaps
 
 
-def _draw_bars(canvas: Canvas, draft: _Draft) -> tuple[float, bool]:
+def _draw_bars(canvas: _Canvas, draft: _Draft) -> tuple[float, bool]:
     axis = _value_axis(draft.ticks, draft.labels, [d for s in draft.series for d in s.display])
     top = _legend(canvas, draft.id, "bar", [s.name for s in draft.series], PAD) \
         if len(draft.series) > 1 else PAD
@@ -432,9 +444,9 @@ def _draw_bars(canvas: Canvas, draft: _Draft) -> tuple[float, bool]:
 # --- stacked bar charts ---------------------------------------------------------------------
 
 
-def _segment_label(canvas: Canvas, display: str, start: float, end: float, y: float) -> None:
+def _segment_label(canvas: _Canvas, display: str, start: float, end: float, y: float) -> None:
     """Writes the value on a white tab inside its segment when it fits; the table has it anyway."""
-    width = text_width(display, SMALL) + 6
+    width = _text_width(display, SMALL) + 6
     if end - start < width + 4:
         return
     middle = (start + end) / 2
@@ -474,7 +486,7 @@ def _stacks(canvas, chart_id, axis, categories, series, top) -> tuple[float, boo
     return y, gaps
 
 
-def _draw_stacks(canvas: Canvas, draft: _Draft) -> tuple[float, bool]:
+def _draw_stacks(canvas: _Canvas, draft: _Draft) -> tuple[float, bool]:
     axis = _value_axis(draft.ticks, draft.labels, ["*"])
     top = _legend(canvas, draft.id, "bar", [s.name for s in draft.series], PAD)
     bottom, gaps = _stacks(canvas, draft.id, axis, draft.categories, draft.series, top)
@@ -511,13 +523,13 @@ def _label_step(categories: Sequence[str], slot: float) -> int:
     """Label every category if each fits on two lines in its slot, else every second, third..."""
     step = 1
     while step < len(categories) and any(
-        len(wrap(c, slot * step - 4, SMALL)) > 2 for c in categories
+        len(_wrap(c, slot * step - 4, SMALL)) > 2 for c in categories
     ):
         step += 1
     return step
 
 
-def _plot_frame(canvas: Canvas, plot: _Plot, labels: list[str], categories) -> float:
+def _plot_frame(canvas: _Canvas, plot: _Plot, labels: list[str], categories) -> float:
     """Gridlines, both axes and their labels; returns the y below the category labels."""
     for tick, label in zip(plot.ticks, labels, strict=True):
         y = plot.y(tick)
@@ -531,7 +543,7 @@ def _plot_frame(canvas: Canvas, plot: _Plot, labels: list[str], categories) -> f
         canvas.line(plot.x(i), plot.bottom, plot.x(i), plot.bottom + 5, stroke=AXIS)
         if i % step:
             continue
-        for row, line in enumerate(wrap(name, plot.slot * step - 4, SMALL)[:2]):
+        for row, line in enumerate(_wrap(name, plot.slot * step - 4, SMALL)[:2]):
             lowest = max(lowest, plot.bottom + 20 + row * 17)
             canvas.text(plot.x(i), plot.bottom + 20 + row * 17, line, anchor="middle",
                         font_size=SMALL)
@@ -549,7 +561,7 @@ def _runs(values: Sequence[float | None]) -> list[list[int]]:
     return [run for run in runs if run]
 
 
-def _draw_lines(canvas: Canvas, plot: _Plot, series) -> bool:
+def _draw_lines(canvas: _Canvas, plot: _Plot, series) -> bool:
     """A dashed line and marker shape per series, broken at gaps; returns whether any gap."""
     for index, one in enumerate(series):
         ink = colour(index)
@@ -578,13 +590,13 @@ def _bridge(values: Sequence[float | None], i: int) -> float:
     return sum(known) / len(known) if known else 0.0
 
 
-def _draw_line(canvas: Canvas, draft: _Draft) -> tuple[float, bool]:
+def _draw_line(canvas: _Canvas, draft: _Draft) -> tuple[float, bool]:
     y = _legend(canvas, draft.id, "line", [s.name for s in draft.series], PAD) \
         if len(draft.series) > 1 else PAD
-    for line in wrap(draft.value_label, WIDTH - 2 * PAD) if draft.value_label else []:
+    for line in _wrap(draft.value_label, WIDTH - 2 * PAD) if draft.value_label else []:
         canvas.text(PAD, y + 15, line)
         y += LINE
-    left = PAD + max(text_width(label, SMALL) for label in draft.labels) + 8
+    left = PAD + max(_text_width(label, SMALL) for label in draft.labels) + 8
     plot = _Plot(draft.ticks, left, WIDTH - PAD, y + 16, y + 16 + 240, len(draft.categories))
     below = _plot_frame(canvas, plot, draft.labels, draft.categories)
     return below, _draw_lines(canvas, plot, draft.series)
@@ -607,9 +619,10 @@ def _build(kind: str, draw, highest, *, title: str, description: str,
            max_value: float | None, direction: str, value_label: str, id: str | None,
            text: ChartText | None, format_tick: Callable[[float], str] | None) -> Chart:
     categories, series = _checked(categories, series)
+    title, description, value_label = str(title), str(description), str(value_label)
     chart_id = _chart_id(id, kind, title)
     text = text or ChartText()
-    canvas = Canvas(direction)
+    canvas = _Canvas(direction)
     if not categories or not series:
         height = _no_data(canvas, text)
     else:
@@ -621,7 +634,7 @@ def _build(kind: str, draw, highest, *, title: str, description: str,
     patterns = _defs(chart_id, len(series)) if kind != "line" else ""
     svg = _document(chart_id, title, description, direction, height + PAD,
                     patterns + "".join(canvas.parts))
-    headers = [category_label, *(one.name for one in series)] if series else []
+    headers = [str(category_label), *(one.name for one in series)] if series else []
     rows = [[name, *(one.display[i] for one in series)] for i, name in enumerate(categories)]
     return Chart(kind, title, description, categories, series, svg, headers, rows, unit,
                  chart_id, text)

@@ -382,3 +382,38 @@ def test_long_labels_wrap_onto_more_lines_instead_of_running_off():
     lines = [t for t in texts(root) if t and t in long]
     assert len(lines) >= 2
     assert " ".join(lines) == long
+
+
+class LazyText:
+    """Like flask-babel's LazyString, whose __html__ hands back the raw text as if safe."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __str__(self):
+        return self.text
+
+    def __html__(self):
+        return self.text
+
+
+def test_lazy_translations_are_escaped_too_when_their_html_claims_to_be_safe():
+    chart = a_bar_chart(title=LazyText("Fish & chips <b>"),
+                        categories=[LazyText("A & B"), "C", "D"],
+                        series=[Series(LazyText("<i>"), [1, 2, 3], ["1%", "2%", "3%"])])
+    parse(chart)  # a bare & would make this fail
+    assert "Fish &amp; chips &lt;b&gt;" in str(chart.svg)
+    assert chart.categories[0] == "A & B"
+    assert chart.table_headers == ["Channel", "<i>"]
+
+
+def test_a_legend_name_longer_than_a_row_wraps_and_the_next_row_clears_it():
+    long = "Respondents who answered on paper at the surgery and were keyed in later by volunteers"
+    root = parse(a_line_chart(series=[Series(long, [1, 2, 3, 4], ["1"] * 4),
+                                      Series("Web", [2, 3, 4, 5], ["2"] * 4)]))
+    name_lines = [t for t in root.iter(f"{SVG}text") if t.text and t.text in long]
+    web = next(t for t in root.iter(f"{SVG}text") if t.text == "Web")
+    assert len(name_lines) == 2
+    assert float(web.get("y")) > max(float(t.get("y")) for t in name_lines)
+    assert all(float(t.get("x")) + charts._text_width(t.text) <= charts.WIDTH
+               for t in name_lines)
