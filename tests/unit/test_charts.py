@@ -1,5 +1,6 @@
 """Charts drawn as SVG: valid, labelled, escaped, honest about gaps, mirrored, and readable."""
 
+import ast
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -417,3 +418,13 @@ def test_a_legend_name_longer_than_a_row_wraps_and_the_next_row_clears_it():
     assert float(web.get("y")) > max(float(t.get("y")) for t in name_lines)
     assert all(float(t.get("x")) + charts._text_width(t.text) <= charts.WIDTH
                for t in name_lines)
+
+
+def test_the_chart_module_needs_neither_flask_nor_a_database_nor_gettext():
+    tree = ast.parse(Path(charts.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    roots = {name.split(".")[0] for name in imported}
+    forbidden = {"flask", "flask_babel", "babel", "gettext", "sqlalchemy", "flask_sqlalchemy"}
+    assert roots.isdisjoint(forbidden)
