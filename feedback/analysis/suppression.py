@@ -243,7 +243,8 @@ def _table_values(counts, rows, columns) -> dict[tuple, int]:
     unknown = set(counts) - {(r, c) for r in rows for c in columns}
     if unknown:
         # It would vanish from the totals without a word.
-        raise ValueError(f"counts outside the table's rows and columns: {sorted(unknown, key=repr)!r}")
+        outside = sorted(unknown, key=repr)
+        raise ValueError(f"counts outside the table's rows and columns: {outside!r}")
     values = {}
     for r in rows:
         for c in columns:
