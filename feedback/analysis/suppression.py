@@ -410,7 +410,8 @@ def derivable(published: SuppressedTable | Mapping[str, Cell]) -> list[tuple]:
     asks of each ``*`` whether another filling-in exists that changes it. A table key is
     (row, column), with None for a total; a line key is (name,).
 
-    :raise ValueError: if no filling-in agrees with the shown figures (the table was altered).
+    :raise ValueError: if no filling-in agrees with the shown figures (the table was altered),
+        or a line comes without its total.
     """
     if isinstance(published, SuppressedTable):
         if not published.with_totals:
@@ -419,6 +420,8 @@ def derivable(published: SuppressedTable | Mapping[str, Cell]) -> list[tuple]:
         cells = {e.key: published.cell(*e.key) for e in entries}
         wrap = tuple
     else:
+        if TOTAL not in published:
+            raise ValueError(f"a line is checked with its total, under {TOTAL!r}")
         names = [k for k in published if k != TOTAL]
         entries = _line_entries(names)
         cells = dict(published)

@@ -159,6 +159,11 @@ def test_derivable_finds_the_one_hidden_count_in_a_line():
     assert derivable(line) == [("web",)]
 
 
+def test_derivable_needs_the_total_of_a_line():
+    with pytest.raises(ValueError):
+        derivable({"web": Cell(HIDDEN, True, True), "sms": Cell(10, False, False)})
+
+
 def test_derivable_finds_hidden_ones_from_the_gap_they_leave():
     line = {"web": Cell(50, False, False), "sms": Cell(HIDDEN, True, True),
             "paper": Cell(HIDDEN, True, True), TOTAL: Cell(52, False, False)}
