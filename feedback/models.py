@@ -301,6 +301,9 @@ class User(db.Model):
     totp_last_step: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_signed_in_at: Mapped[datetime | None]
+    # Given by an admin to the named people who review comments that may disclose risk.
+    can_review_safeguarding: Mapped[bool] = mapped_column(default=False,
+                                                          server_default=sql("false"))
 
     services: Mapped[list[Service]] = relationship(secondary=service_leads, order_by=Service.name)
 
@@ -588,3 +591,163 @@ class Disagreement(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     question: Mapped[Question | None] = relationship()
+
+
+# --- analysis ---------------------------------------------------------------------------------
+# Results of feedback.analysis for each response, replaced whole when it is analysed again.
+
+
+class RiskLevel(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    UNKNOWN = "unknown"  # too few inclusion answers to say
+
+
+class SentimentLabel(enum.StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    MIXED = "mixed"
+    NEGATIVE = "negative"
+
+
+class ResponseAnalysis(db.Model):
+    """What the analysers made of one response's current version, and which analysers did it."""
+
+    __tablename__ = "response_analyses"
+    __table_args__ = (_enum_check("risk_level", RiskLevel),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
+    response_version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"))
+    analyser_version: Mapped[str] = mapped_column(String(64), index=True)
+    analysed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    risk_level: Mapped[str] = mapped_column(String(16), index=True)
+    risk_score: Mapped[float] = mapped_column(default=0.0)
+    weights_version: Mapped[str] = mapped_column(String(32))
+
+    response: Mapped[Response] = relationship()
+    risk_reasons: Mapped[list["RiskReason"]] = relationship(
+        back_populates="response_analysis", cascade="all, delete-orphan",
+        order_by=lambda: (RiskReason.points.desc(), RiskReason.code))
+    comments: Mapped[list["CommentAnalysis"]] = relationship(
+        back_populates="response_analysis", cascade="all, delete-orphan",
+        order_by="CommentAnalysis.id")
+
+
+class RiskReason(db.Model):
+    """One reason a respondent may be at risk of digital exclusion, as rows so reports can count
+    the barriers most reported with plain SQL."""
+
+    __tablename__ = "risk_reasons"
+    __table_args__ = (
+        UniqueConstraint("response_analysis_id", "code", name="uq_risk_reasons_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("response_analyses.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64), index=True)  # e.g. access.no_home_internet
+    domain: Mapped[str] = mapped_column(String(32))
+    points: Mapped[float]
+
+    response_analysis: Mapped[ResponseAnalysis] = relationship(back_populates="risk_reasons")
+
+
+class CommentAnalysis(db.Model):
+    """One free-text answer: its language, sentiment, themes and redacted text."""
+
+    __tablename__ = "comment_analyses"
+    __table_args__ = (
+        _enum_check("sentiment_label", SentimentLabel),
+        UniqueConstraint("response_analysis_id", "question_id",
+                         name="uq_comment_analyses_question"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("response_analyses.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    language: Mapped[str | None] = mapped_column(String(8))
+    # False when the comment is not in English: not scored rather than scored wrongly.
+    scored: Mapped[bool] = mapped_column(default=True)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16), index=True)
+    sentiment_score: Mapped[float | None]
+    sentiment_level: Mapped[int | None]  # 1 very positive … 5 very negative
+    # The text as it may be quoted, and its sentences with their scores; blanked on schedule
+    # with the free text they came from.
+    redacted_text: Mapped[str | None] = mapped_column(Text)
+    sentences: Mapped[list | None] = mapped_column(JSON)
+    personal_data: Mapped[list] = mapped_column(JSON, default=list)  # kinds found: ["NAME"]
+
+    response_analysis: Mapped[ResponseAnalysis] = relationship(back_populates="comments")
+    question: Mapped[Question] = relationship()
+    themes: Mapped[list["CommentTheme"]] = relationship(
+        back_populates="comment", cascade="all, delete-orphan", order_by="CommentTheme.theme")
+
+
+class CommentTheme(db.Model):
+    """A theme a comment touches, with the sentiment of the sentences that carry it."""
+
+    __tablename__ = "comment_themes"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "theme", name="uq_comment_themes_theme"),
+        _enum_check("sentiment_label", SentimentLabel),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comment_analyses.id", ondelete="CASCADE"), index=True)
+    theme: Mapped[str] = mapped_column(String(32), index=True)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    sentiment_score: Mapped[float | None]
+
+    comment: Mapped[CommentAnalysis] = relationship(back_populates="themes")
+
+
+class SafeguardingStatus(enum.StrEnum):
+    WAITING = "waiting"
+    REVIEWED = "reviewed"
+
+
+class SafeguardingOutcome(enum.StrEnum):
+    REFERRED = "referred"  # passed to the safeguarding team or a clinician
+    CONTACTED = "contacted"  # the person was contacted (possible only if they left details)
+    ALREADY_KNOWN = "already_known"  # the service already knew and is acting
+    NO_RISK = "no_risk"  # read in full: not a disclosure of risk
+
+
+class SafeguardingFlag(db.Model):
+    """A comment that may disclose risk, waiting for a named person to review it.
+
+    Kept when the response is analysed again, so a review is never lost or repeated.
+    """
+
+    __tablename__ = "safeguarding_flags"
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id", name="uq_safeguarding_flags_question"),
+        _enum_check("status", SafeguardingStatus),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('referred', 'contacted', 'already_known', 'no_risk')",
+            name="outcome_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id"), index=True)
+    categories: Mapped[list] = mapped_column(JSON)  # self_harm, abuse_or_neglect, urgent_medical
+    detector_version: Mapped[str] = mapped_column(String(64))
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default=SafeguardingStatus.WAITING,
+                                        index=True)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)  # what the reviewer did, in their words
+
+    response: Mapped[Response] = relationship()
+    question: Mapped[Question] = relationship()
+    service: Mapped[Service] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()
