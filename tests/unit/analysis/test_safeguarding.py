@@ -19,6 +19,9 @@ SELF, ABUSE, URGENT = CATEGORIES
 # (language, text, category): natural phrasing, several per category per language.
 FLAGGED = [
     # English
+    ("en", "Since my carer stopped coming nobody has helped me wash or eat for days", ABUSE),
+    ("en", "Nobody helps me get dressed in the morning", ABUSE),
+    ("en", "My carers haven't turned up all week", ABUSE),
     ("en", "Some days I just want to end it all", SELF),
     ("en", "I don't want to be here anymore", SELF),
     ("en", "I have thought about how to kill myself", SELF),
@@ -147,6 +150,7 @@ def test_spelling_variants_still_flag(text, language):
 
 # Borderline phrases, decided: erring on flagging, except for clear idioms and service names.
 NOT_FLAGGED = [
+    "The carer was lovely and helped me log in",
     "The wait killed me",
     "I nearly died laughing at the receptionist's joke",
     "I nearly killed myself laughing",
