@@ -55,6 +55,8 @@ class Config:
     SURVEY_DRAFT_LIFETIME = timedelta(hours=24)
     # Seconds between runs of the draft purge.
     PURGE_DRAFTS_INTERVAL = 15 * 60
+    # Seconds between sweeps for responses whose analysis job was lost or failed.
+    ANALYSIS_SWEEP_INTERVAL = 5 * 60
 
     # Anonymous survey posts per client address; counters live only as long as their window.
     SURVEY_POST_RATE_LIMIT = "120 per 10 minutes"
@@ -92,6 +94,10 @@ class Config:
 
     # Counts of 1 to 4 are shown as * (NHS England's FFT rule), and figures built on them hidden.
     SUPPRESS_BELOW = 5
+
+    # The trust's own sentiment model, written by `flask analysis train` (a skops file). None
+    # means <instance path>/sentiment-model.skops; with no file there, the built-in scorer runs.
+    SENTIMENT_MODEL_PATH: str | None = os.environ.get("SENTIMENT_MODEL_PATH") or None
 
     # Retention: days after which a field is blanked. The response stays.
     RETENTION_DAYS = {
@@ -167,6 +173,8 @@ class TestConfig(Config):
     TWILIO_API_BASE_URL = "http://127.0.0.1:9"
     PHONE_HASH_KEY = "test-phone-hash-key"
     SMS_SEND_RATE = 1000.0
+    # Never a model someone trained on this machine: tests that need one make their own.
+    SENTIMENT_MODEL_PATH = "/nonexistent/sentiment-model.skops"
 
     def __init__(self, database_url: str | None = None):
         self.SQLALCHEMY_DATABASE_URI = _database_url(

@@ -65,6 +65,26 @@ def deliver_text(message_id: int) -> None:
     sms.deliver(message_id)  # SmsSendError on a Twilio outage: RQ retries with backoff
 
 
+def analyse_response(response_id: int) -> None:
+    from .services import analysis
+
+    analysis.analyse_response(response_id)
+
+
+def analysis_sweep() -> int:
+    """Analyse responses whose job was lost (Redis down, a worker killed) or failed for good."""
+    from datetime import timedelta
+
+    from .models import utcnow
+    from .services import analysis
+
+    # Only those old enough that their own job has had its chance.
+    waiting = analysis.unanalysed(submitted_before=utcnow() - timedelta(minutes=2))
+    for response_id in waiting:
+        _run_in_process(analyse_response, response_id)
+    return len(waiting)
+
+
 _pause = time.sleep  # the throttle's wait; a test replaces it
 
 
@@ -117,6 +137,8 @@ JOB_OPTIONS: dict[Callable, JobOptions] = {
     sms_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=600, retries=0),
     purge_stale_drafts: JobOptions(queue=QueueNames.PERIODIC, timeout=300, retries=0),
     apply_retention: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=2),
+    analyse_response: JobOptions(queue=QueueNames.DEFAULT, timeout=120, retries=3),
+    analysis_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=0),
 }
 
 # (job, config key holding its interval in seconds)
@@ -124,6 +146,7 @@ PERIODIC_JOBS: list[tuple[Callable, str]] = [
     (purge_stale_drafts, "PURGE_DRAFTS_INTERVAL"),
     (apply_retention, "RETENTION_INTERVAL"),
     (sms_sweep, "SMS_SWEEP_INTERVAL"),
+    (analysis_sweep, "ANALYSIS_SWEEP_INTERVAL"),
 ]
 
 

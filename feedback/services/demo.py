@@ -19,6 +19,10 @@ from . import question_bank, responses, surveys
 # reserved (RFC 6761), so these addresses can never belong to anyone.
 DEMO_DOMAIN = "demo.invalid"
 DEMO_PASSWORD = "try the demo service"
+# Invented for the demo: the kind of comment a named person must read and act on.
+SAFEGUARDING_EXAMPLE = ("Since my carer stopped coming nobody has helped me wash or eat "
+                        "properly for days, and I can't manage the app on my own.")
+
 DEMO_STAFF = [
     ("admin@demo.invalid", "Ada Admin", Role.ADMIN),
     ("lead@demo.invalid", "Sam Lead", Role.SERVICE_LEAD),
@@ -176,6 +180,8 @@ def _create_demo_staff(services: list[Service]) -> None:
             user.totp_confirmed_at = utcnow()
         if role == Role.SERVICE_LEAD:
             user.services = services[:2]
+            # So a newcomer can open the safeguarding queue as the lead.
+            user.can_review_safeguarding = True
         db.session.add(user)
     db.session.commit()
 
@@ -226,6 +232,14 @@ def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | Non
             ),
             submitted_at=now - timedelta(days=rng.uniform(0, 180)),
         )
+    # One comment that may disclose risk, so the safeguarding queue has something to review.
+    answers = _answers_for(rng, versions[0], Channel.WEB, "en")
+    for survey_question in versions[0].questions:
+        if survey_question.question.key == "fft_what_could_improve":
+            answers[survey_question.question_id] = {"text": SAFEGUARDING_EXAMPLE}
+    responses.submit(survey_version_id=versions[0].id, channel=Channel.WEB,
+                     respondent_role="patient", locale="en", answers=answers,
+                     submitted_at=now - timedelta(hours=3))
     # A printed run of forms, so a volunteer can try keying sheets straight away.
     from . import paper
 
@@ -233,5 +247,5 @@ def load_demo_data(*, response_count: int = 360, seed: int = 2026) -> dict | Non
     run = paper.create_print_run(service=versions[0].survey.service, locale="en",
                                  large_print=False, sheet_count=20, site="Demo clinic",
                                  created_by=admin)
-    return {"services": len(SERVICES), "responses": response_count, "staff": len(DEMO_STAFF),
+    return {"services": len(SERVICES), "responses": response_count + 1, "staff": len(DEMO_STAFF),
             "sheets": paper.sheet_references(run)}

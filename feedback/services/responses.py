@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import jobs
 from ..extensions import db
 from ..models import (
     Answer,
@@ -26,7 +27,8 @@ from ..models import (
     utcnow,
 )
 from ..text import clean_free_text
-from . import audit
+from . import _AFTER_COMMIT, after_commit, audit
+from . import commit as commit_session
 from .audit import Actions
 
 log = logging.getLogger(__name__)
@@ -222,13 +224,17 @@ def submit(
     db.session.add(response)
     if not commit:
         db.session.flush()
+        after_commit(jobs.analyse_response, response.id)
         return response
     try:
+        db.session.flush()
+        after_commit(jobs.analyse_response, response.id)
         if _before_commit:
             _before_commit()
-        db.session.commit()
+        commit_session()
     except IntegrityError:
         db.session.rollback()
+        db.session.info.pop(_AFTER_COMMIT, None)
         existing = idempotency_key and get_response_by_idempotency_key(idempotency_key)
         if existing:
             # Another request with the same key won the race: that response is ours.
@@ -236,6 +242,7 @@ def submit(
         raise
     except Exception:
         db.session.rollback()
+        db.session.info.pop(_AFTER_COMMIT, None)
         raise
     log.debug(
         "Response %s stored", response.id,
@@ -276,11 +283,8 @@ def correct_response(
     db.session.add(new_version)
     audit.record(Actions.CORRECTED, actor=corrected_by, target=response,
                  details={"version": new_version.number, "reason": reason})
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+    after_commit(jobs.analyse_response, response.id)
+    commit_session()
     return new_version
 
 

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 
 from ..extensions import db
 from ..models import (
     Answer,
     CampaignRecipient,
+    CommentAnalysis,
     Conversation,
     Response,
+    ResponseAnalysis,
     ResponseVersion,
     SmsMessage,
     User,
@@ -33,6 +35,12 @@ class RetentionRule:
     column: object  # the column set to NULL
     # Ids of rows whose data is old enough, given the cut-off time.
     old_rows: object
+    # The key its count goes under in the run's report; None: counted by a sibling rule.
+    count_as: str | None = "same as name"
+
+    @property
+    def counted_under(self) -> str | None:
+        return self.name if self.count_as == "same as name" else self.count_as
 
 
 def _free_text_answers(cutoff: datetime):
@@ -42,6 +50,17 @@ def _free_text_answers(cutoff: datetime):
         .join(Response, Response.id == ResponseVersion.response_id)
         .where(Response.submitted_at < cutoff, Answer.text.is_not(None))
     )
+
+
+def _old_comment_analyses(column):
+    def old_rows(cutoff: datetime):
+        return (
+            select(CommentAnalysis.id)
+            .join(ResponseAnalysis, ResponseAnalysis.id == CommentAnalysis.response_analysis_id)
+            .join(Response, Response.id == ResponseAnalysis.response_id)
+            .where(Response.submitted_at < cutoff, column.is_not(None))
+        )
+    return old_rows
 
 
 def _ended_conversations(cutoff: datetime):
@@ -71,6 +90,12 @@ RULES = [
         column=Answer.text,
         old_rows=_free_text_answers,
     ),
+    # Quotes made from the free text go with it, redacted or not.
+    RetentionRule(name="free_text", description=None, column=CommentAnalysis.redacted_text,
+                  old_rows=_old_comment_analyses(CommentAnalysis.redacted_text),
+                  count_as="free_text_quotes"),
+    RetentionRule(name="free_text", description=None, column=CommentAnalysis.sentences,
+                  old_rows=_old_comment_analyses(CommentAnalysis.sentences), count_as=None),
     RetentionRule(
         name="phone_numbers",
         description=_l("your mobile number, if we texted you the survey (counted from the end "
@@ -115,10 +140,11 @@ def apply_retention(*, days: Mapping[str, int], actor: User | None = None,
             found = len(db.session.execute(select(table.c.id).where(table.c.id.in_(ids))).all())
         else:
             found = db.session.execute(
-                update(table).where(table.c.id.in_(ids)).values({rule.column.key: None})
+                update(table).where(table.c.id.in_(ids)).values({rule.column.key: null()})
                 .execution_options(synchronize_session=False)
             ).rowcount
-        counts[rule.name] = counts.get(rule.name, 0) + found
+        if rule.counted_under:
+            counts[rule.counted_under] = counts.get(rule.counted_under, 0) + found
     if not dry_run:
         audit.record(Actions.RETENTION_APPLIED, actor=actor,
                      actor_email=None if actor else "scheduled job",

@@ -3,7 +3,14 @@
 from sqlalchemy import func, select
 
 from feedback.extensions import db as _db
-from feedback.models import Question, Response, Service
+from feedback.models import (
+    Question,
+    Response,
+    ResponseAnalysis,
+    SafeguardingFlag,
+    Service,
+    User,
+)
 
 
 def test_bank_sync_changes_nothing_when_the_bank_is_loaded(runner):
@@ -34,11 +41,19 @@ def test_bank_sync_adds_a_revision_when_a_question_changes(runner, tmp_path, mon
 def test_demo_load_runs_once(runner):
     first = runner.invoke(args=["demo", "load", "--responses", "40"])
     assert first.exit_code == 0, first.output
-    assert "4 services, 40 responses" in first.output
+    # The 40 asked for, and one that may disclose risk, for the safeguarding queue.
+    assert "4 services, 41 responses" in first.output
     second = runner.invoke(args=["demo", "load"])
     assert "already loaded" in second.output
     count = _db.session.scalar(select(func.count()).select_from(Response))
-    assert count == 40
+    assert count == 41
+    # Every response is analysed as it is loaded, and the lead can review the flagged one.
+    analysed = _db.session.scalar(select(func.count()).select_from(ResponseAnalysis))
+    assert analysed == 41
+    flags = _db.session.scalars(select(SafeguardingFlag)).all()
+    assert len(flags) == 1 and flags[0].categories == ["abuse_or_neglect"]
+    lead = _db.session.scalar(select(User).where(User.email == "lead@demo.invalid"))
+    assert lead.can_review_safeguarding
     channels = set(_db.session.scalars(select(Response.channel)))
     assert len(channels) > 1
     assert _db.session.scalar(select(func.count()).select_from(Service)) == 4

@@ -53,6 +53,50 @@ def test_enqueued_job_is_run_by_a_real_worker_when_redis_is_configured(db, redis
     assert jobs.get_queue(jobs.QueueNames.PERIODIC).finished_job_registry.count == 1
 
 
+def test_a_response_is_committed_then_analysed_by_a_real_worker(db, redis):
+    from feedback.models import ResponseAnalysis
+    from tests.factories import question_ids
+
+    survey = create_survey()
+    ids = question_ids(survey)
+    response = responses.submit(
+        survey_version_id=survey.versions[0].id, channel="web", respondent_role="patient",
+        locale="en", answers={ids["fft_rating"]: {"choice": "good"},
+                              ids["fft_what_was_good"]: {"text": "Lovely nurse."}},
+        enforce_required=False)
+    assert jobs.get_queue(jobs.QueueNames.DEFAULT).count == 1
+    assert _db.session.scalar(select(func.count()).select_from(ResponseAnalysis)) == 0
+
+    _db.session.remove()
+    assert jobs.make_worker(jobs.QueueNames.all()).work(burst=True)
+    analysed = _db.session.scalar(
+        select(ResponseAnalysis).where(ResponseAnalysis.response_id == response.id))
+    assert analysed is not None and analysed.comments[0].sentiment_label == "positive"
+
+
+def test_a_response_survives_redis_being_down_and_the_sweep_analyses_it(db, app, monkeypatch,
+                                                                         caplog):
+    from redis import Redis as _Redis
+
+    from feedback.models import ResponseAnalysis
+    from tests.factories import question_ids
+
+    # Nothing listens on port 9: every enqueue fails as it would with Redis stopped.
+    monkeypatch.setitem(app.extensions, "feedback.redis",
+                        _Redis.from_url("redis://127.0.0.1:9/0", socket_connect_timeout=0.2))
+    survey = create_survey()
+    ids = question_ids(survey)
+    response = responses.submit(
+        survey_version_id=survey.versions[0].id, channel="web", respondent_role="patient",
+        locale="en", answers={ids["fft_rating"]: {"choice": "good"}}, enforce_required=False,
+        submitted_at=utcnow() - timedelta(minutes=5))
+    assert "Could not enqueue analyse_response" in caplog.text
+    assert _db.session.get(type(response), response.id) is not None  # saved all the same
+    monkeypatch.delitem(app.extensions, "feedback.redis")
+    assert jobs.analysis_sweep() == 1
+    assert _db.session.scalar(select(func.count()).select_from(ResponseAnalysis)) == 1
+
+
 def test_job_runs_in_process_straight_away_when_there_is_no_redis(db):
     stale_draft(create_survey())
     jobs.enqueue(jobs.purge_stale_drafts)

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DatabaseError
 
 from feedback.extensions import db as _db
-from feedback.models import Answer, AuditEvent, Response, utcnow
+from feedback.models import Answer, AuditEvent, CommentAnalysis, Response, utcnow
 from feedback.services import responses
 from feedback.services.retention import apply_retention
 from tests.factories import create_survey, question_ids
@@ -32,14 +32,18 @@ def test_retention_blanks_old_free_text_and_keeps_the_response(db, new_audit_eve
     old = respond(survey, days_ago=800, text="old comment")
     respond(survey, days_ago=10, text="new comment")
     counts = apply_retention(days={"free_text": 730})
-    assert counts == {"free_text": 1}
+    # The comment, and the redacted quote its analysis made from it.
+    assert counts == {"free_text": 1, "free_text_quotes": 1}
     assert texts() == ["new comment"]
+    quotes = sorted(q for q in _db.session.scalars(select(CommentAnalysis.redacted_text)) if q)
+    assert quotes == ["new comment"]
     _db.session.expire_all()
     kept = _db.session.get(Response, old.id)
     ratings = [a.choice for a in kept.current_version.answers if a.choice]
     assert ratings == ["good"]  # the rating still counts in reports
     [event] = new_audit_events("retention_applied")
-    assert event.details == {"blanked": {"free_text": 1}, "days": {"free_text": 730}}
+    assert event.details == {"blanked": {"free_text": 1, "free_text_quotes": 1},
+                             "days": {"free_text": 730}}
     assert event.actor_email == "scheduled job"
 
 
@@ -47,13 +51,14 @@ def test_retention_is_safe_to_run_again(db):
     survey = create_survey()
     respond(survey, days_ago=800, text="old comment")
     apply_retention(days={"free_text": 730})
-    assert apply_retention(days={"free_text": 730}) == {"free_text": 0}
+    assert apply_retention(days={"free_text": 730}) == {"free_text": 0, "free_text_quotes": 0}
 
 
 def test_dry_run_counts_and_changes_nothing(db, new_audit_events):
     survey = create_survey()
     respond(survey, days_ago=800, text="old comment")
-    assert apply_retention(days={"free_text": 730}, dry_run=True) == {"free_text": 1}
+    assert apply_retention(days={"free_text": 730}, dry_run=True) == {
+        "free_text": 1, "free_text_quotes": 1}
     assert texts() == ["old comment"]
     assert new_audit_events("retention_applied") == []
 
