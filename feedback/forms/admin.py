@@ -49,6 +49,17 @@ class AccessForm(FlaskForm):
     services = MultiCheckboxField(_l("Services they lead"), coerce=int)
 
 
+class PersonAccessForm(AccessForm):
+    # A checkbox that, when ticked, sends "yes"; anything else is no.
+    safeguarding = MultiCheckboxField(
+        _l("Safeguarding"),
+        choices=[SelectChoice("yes", _l("Can review comments that may disclose risk"))])
+
+    @property
+    def can_review_safeguarding(self) -> bool:
+        return "yes" in (self.safeguarding.data or [])
+
+
 class InviteForm(AccessForm):
     name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Enter their full name")), Length(max=200)])

@@ -44,6 +44,8 @@ class Actions:
     EXPORTED = "exported"
     DELETED = "deleted"
     CORRECTED = "corrected"
+    SAFEGUARDING_REVIEWED = "safeguarding_reviewed"
+    SAFEGUARDING_PERMISSION_CHANGED = "safeguarding_permission_changed"
 
     @classmethod
     def all(cls) -> list[str]:

@@ -287,8 +287,10 @@ def _services(service_ids: list[int]) -> list[Service]:
     return services
 
 
-def update_access(user: User, *, role: str, service_ids: list[int], changed_by: User) -> None:
-    """Change a role and, for service leads, their services. Ends the person's sessions."""
+def update_access(user: User, *, role: str, service_ids: list[int], changed_by: User,
+                  can_review_safeguarding: bool | None = None) -> None:
+    """Change a role and, for service leads, their services; a role change ends the person's
+    sessions. The safeguarding permission is for administrators and service leads only."""
     if role not in Role.__members__.values():
         raise UserError("invalid_role")
     if user.id == changed_by.id and role != user.role:
@@ -307,6 +309,13 @@ def update_access(user: User, *, role: str, service_ids: list[int], changed_by: 
         audit.record(Actions.SERVICES_ASSIGNED, actor=changed_by, target=user,
                      details={"from": old, "to": new})
         user.services = services
+    if can_review_safeguarding is None:
+        can_review_safeguarding = user.can_review_safeguarding
+    can_review_safeguarding = can_review_safeguarding and role in (Role.ADMIN, Role.SERVICE_LEAD)
+    if can_review_safeguarding != user.can_review_safeguarding:
+        audit.record(Actions.SAFEGUARDING_PERMISSION_CHANGED, actor=changed_by, target=user,
+                     details={"can_review": can_review_safeguarding})
+        user.can_review_safeguarding = can_review_safeguarding
     commit()
 
 

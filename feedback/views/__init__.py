@@ -3,6 +3,8 @@
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, request, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 
@@ -29,6 +31,8 @@ STAFF_PAGES = [
 def staff_navigation() -> list[dict]:
     from flask_login import current_user
 
+    from ..services import safeguarding
+
     items = []
     for endpoint, label, roles in STAFF_PAGES:
         if current_user.is_authenticated and current_user.role in roles:
@@ -38,15 +42,32 @@ def staff_navigation() -> list[dict]:
                 "text": label,
                 "current": (request.blueprint == blueprint),
             })
+    if safeguarding.may_review(current_user):
+        waiting = safeguarding.waiting_count(current_user)
+        items.append({
+            "href": url_for("safeguarding.queue"),
+            "text": _("Safeguarding reviews (%(count)s waiting)", count=format_number(waiting)),
+            "current": request.blueprint == "safeguarding",
+        })
     return items
 
 
 def register_views(app: Flask) -> None:
-    from . import admin, api, auth, health, reports, sms_webhook, survey, volunteer
+    from . import (
+        admin,
+        api,
+        auth,
+        health,
+        reports,
+        safeguarding,
+        sms_webhook,
+        survey,
+        volunteer,
+    )
 
     blueprints: list[Blueprint] = [
         survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp, sms_webhook.bp,
-        api.bp,
+        api.bp, safeguarding.bp,
     ]
     if app.config["ENV_NAME"] == "development" and app.config.get("TWILIO_API_BASE_URL"):
         from . import phone

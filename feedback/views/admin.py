@@ -28,13 +28,13 @@ from ..forms.admin import (
     ROLE_HINTS,
     ROLE_LABELS,
     SURVEY_MESSAGES,
-    AccessForm,
     ApiTokenForm,
     AuditFilterForm,
     ConfirmForm,
     ErasePhoneForm,
     InviteForm,
     NewServiceForm,
+    PersonAccessForm,
     PrintRunForm,
     ServiceForm,
     SurveyForm,
@@ -112,12 +112,15 @@ def _user_or_404(user_id: int):
 @bp.route("/staff/<int:user_id>", methods=["GET", "POST"])
 def person(user_id: int):
     user = _user_or_404(user_id)
-    form = AccessForm(data={"role": user.role, "services": [s.id for s in user.services]}
-                      if request.method == "GET" else None)
+    form = PersonAccessForm(data={
+        "role": user.role, "services": [s.id for s in user.services],
+        "safeguarding": ["yes"] if user.can_review_safeguarding else [],
+    } if request.method == "GET" else None)
     _service_choices(form)
     if form.validate_on_submit():
         try:
             users.update_access(user, role=form.role.data, service_ids=form.services.data or [],
+                                can_review_safeguarding=form.can_review_safeguarding,
                                 changed_by=current_user)
             flash(_("Access for %(name)s has been updated.", name=user.name), "success")
             return redirect(url_for(".staff"))

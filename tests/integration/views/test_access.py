@@ -28,6 +28,8 @@ EXPECTED = {
     "sms_webhook": set(),
     # Nobody signed in: only a service's bearer token opens these (test_api.py).
     "api": set(),
+    # No role alone: only those given the safeguarding permission (test_safeguarding.py).
+    "safeguarding": set(),
 }
 SIGNED_BY_TWILIO = {"sms_webhook"}
 BEARER_TOKEN = {"api"}
@@ -50,7 +52,7 @@ def ids(db):
     user = create_user(email="someone@nhs.test", role="volunteer")
     return {"service": service, "slug": service.slug, "service_id": service.id,
             "survey_id": survey.id, "user_id": user.id, "token": "not-a-token",
-            "filename": "dist/app.css", "position": 1}
+            "filename": "dist/app.css", "position": 1, "flag_id": 1}
 
 
 def routes(app):
