@@ -96,3 +96,34 @@ class CampaignForm(FlaskForm):
                     CsvFile(_l("The file must be a CSV file")),
                     FileSize(max_size=MAX_UPLOAD_BYTES,
                              message=_l("The file must be 1 MB or smaller"))])
+
+
+# --- what the analysers found ------------------------------------------------------------------
+
+RISK_LEVEL_LABELS = {
+    "high": _l("High risk"),
+    "medium": _l("Medium risk"),
+    "low": _l("Low risk"),
+    "unknown": _l("Not enough answers to tell"),
+}
+CHANNEL_LABELS = {
+    "web": _l("Online"),
+    "sms": _l("Text message"),
+    "paper": _l("Paper"),
+    "assisted": _l("With a volunteer"),
+}
+SENTIMENT_LABELS = {
+    "positive": _l("Positive"),
+    "mixed": _l("Mixed"),
+    "neutral": _l("Neutral"),
+    "negative": _l("Negative"),
+}
+DOMAIN_LABELS = {
+    "access": _l("Access"),
+    "accessibility": _l("Accessibility"),
+    "skills": _l("Skills"),
+    "trust": _l("Trust"),
+    "language": _l("Language"),
+    "channel": _l("Channel"),
+    "help": _l("Help"),
+}

@@ -271,20 +271,29 @@ def get_campaign(campaign_id: int) -> Campaign | None:
 
 
 def counts(campaign_id: int) -> dict[str, int]:
-    """Where each invitation has got to; from SQL, never by loading rows."""
+    """Where each invitation of one campaign has got to; from SQL, never by loading rows."""
+    return _counts(CampaignRecipient.campaign_id == campaign_id)
+
+
+def service_counts(service_id: int) -> dict[str, int]:
+    """The same, over every campaign of a service: the SMS channel's reach."""
+    return _counts(CampaignRecipient.campaign_id.in_(
+        select(Campaign.id).where(Campaign.service_id == service_id)))
+
+
+def _counts(recipient_filter) -> dict[str, int]:
     recipients = dict(db.session.execute(
         select(CampaignRecipient.status, func.count())
-        .where(CampaignRecipient.campaign_id == campaign_id)
+        .where(recipient_filter)
         .group_by(CampaignRecipient.status)).all())
     skipped = dict(db.session.execute(
         select(CampaignRecipient.skip_reason, func.count())
-        .where(CampaignRecipient.campaign_id == campaign_id,
-               CampaignRecipient.status == RecipientStatus.SKIPPED)
+        .where(recipient_filter, CampaignRecipient.status == RecipientStatus.SKIPPED)
         .group_by(CampaignRecipient.skip_reason)).all())
     invitations = dict(db.session.execute(
         select(SmsMessage.status, func.count())
         .join(CampaignRecipient, CampaignRecipient.id == SmsMessage.recipient_id)
-        .where(CampaignRecipient.campaign_id == campaign_id, SmsMessage.kind == "invitation")
+        .where(recipient_filter, SmsMessage.kind == "invitation")
         .group_by(SmsMessage.status)).all())
     conversations = db.session.execute(
         select(
@@ -295,7 +304,7 @@ def counts(campaign_id: int) -> dict[str, int]:
             func.sum(case((Conversation.status == ConversationStatus.STOPPED, 1), else_=0)),
         )
         .join(CampaignRecipient, CampaignRecipient.conversation_id == Conversation.id)
-        .where(CampaignRecipient.campaign_id == campaign_id)).one()
+        .where(recipient_filter)).one()
     return {
         "recipients": sum(recipients.values()),
         "waiting": recipients.get(RecipientStatus.PENDING, 0),

@@ -12,17 +12,23 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..analysis import exclusion, themes
 from ..forms.reports import (
     CAMPAIGN_ERROR_FIELDS,
     CAMPAIGN_MESSAGES,
+    CHANNEL_LABELS,
     COUNT_LABELS,
+    DOMAIN_LABELS,
+    RISK_LEVEL_LABELS,
+    SENTIMENT_LABELS,
     UNKNOWN_CAMPAIGN_ERROR,
     CampaignForm,
     skip_reason_label,
 )
+from ..i18n import current_language
 from ..models import Role
 from ..security import require_roles
-from ..services import campaigns, reports, sms
+from ..services import campaigns, insights, reports, sms
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.before_request(require_roles(Role.SERVICE_LEAD))
@@ -68,7 +74,15 @@ def index():
 @bp.get("/services/<int:service_id>")
 def service(service_id: int):
     summary = reports.summaries([_service_or_abort(service_id)])[0]
-    return render_template("reports/service.html", summary=summary)
+    locale = current_language()
+    return render_template(
+        "reports/service.html", summary=summary, found=insights.summarise(service_id),
+        theme_labels={theme.key: theme.label(locale) for theme in themes.taxonomy()},
+        reason_text=lambda code: exclusion.reason_text(code, locale),
+        risk_labels=RISK_LEVEL_LABELS, channel_labels=CHANNEL_LABELS,
+        sentiment_labels=SENTIMENT_LABELS, domain_labels=DOMAIN_LABELS,
+        count_labels=COUNT_LABELS,
+    )
 
 
 # --- SMS campaigns -----------------------------------------------------------------------------
