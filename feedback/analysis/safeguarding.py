@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -148,6 +149,7 @@ def _is_latin(char: str) -> bool:
     return unicodedata.name(char, "").startswith("LATIN")
 
 
+@lru_cache(maxsize=4096)
 def _fold_char(char: str, after_latin: bool) -> tuple[str, bool]:
     # A combining mark belongs to the letter before it: drop it only from Latin letters, since
     # Urdu marks (madda, hamza) change the letter rather than decorate it.
@@ -160,8 +162,11 @@ def _fold_char(char: str, after_latin: bool) -> tuple[str, bool]:
     return char, False
 
 
-def fold(text: str) -> tuple[str, tuple[int, ...]]:
+def fold(text: str) -> tuple[str, Sequence[int]]:
     """Fold text for matching; also return, per folded character, its index in the original."""
+    if text.isascii():
+        # Nothing to fold (the table maps only non-ASCII characters): the common case, fast.
+        return text, range(len(text))
     pieces: list[str] = []
     origin: list[int] = []
     after_latin = False
@@ -178,7 +183,18 @@ def default_rules() -> SafeguardingRules:
     return SafeguardingRules.load()
 
 
+@lru_cache(maxsize=256)
+def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+
+
 def _spans(patterns: tuple[re.Pattern[str], ...], folded: str) -> list[tuple[int, int]]:
+    # One search over all of them first: most comments match none, and then that is all.
+    combined = _any_of(patterns)
+    if combined is None or combined.search(folded) is None:
+        return []
     return [found.span() for pattern in patterns for found in pattern.finditer(folded)]
 
 
@@ -186,7 +202,7 @@ def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
 
 
-def _original_span(text: str, origin: tuple[int, ...], span: tuple[int, int]) -> tuple[int, int]:
+def _original_span(text: str, origin: Sequence[int], span: tuple[int, int]) -> tuple[int, int]:
     start, end = origin[span[0]], origin[span[1] - 1] + 1
     # Keep accents typed as separate combining marks with the letter they belong to.
     while end < len(text) and unicodedata.combining(text[end]):
@@ -207,7 +223,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def _category_matches(
-    text: str, origin: tuple[int, ...], spans: list[tuple[int, int]], category: str
+    text: str, origin: Sequence[int], spans: list[tuple[int, int]], category: str
 ) -> list[Match]:
     found = [_original_span(text, origin, span) for span in _merge(spans) if span[1] > span[0]]
     return [Match(category, text[start:end], start, end) for start, end in found]
