@@ -94,6 +94,9 @@ class Config:
 
     # Counts of 1 to 4 are shown as * (NHS England's FFT rule), and figures built on them hidden.
     SUPPRESS_BELOW = 5
+    # Comments are quoted only from a group of at least this many (the GP Patient Survey's
+    # rule for results, DOMAIN.md), so a quote cannot be tied to one of a few people.
+    QUOTE_MIN_GROUP = 10
 
     # The trust's own sentiment model, written by `flask analysis train` (a skops file). None
     # means <instance path>/sentiment-model.skops; with no file there, the built-in scorer runs.

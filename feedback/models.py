@@ -615,12 +615,20 @@ class ResponseAnalysis(db.Model):
     """What the analysers made of one response's current version, and which analysers did it."""
 
     __tablename__ = "response_analyses"
-    __table_args__ = (_enum_check("risk_level", RiskLevel),)
+    __table_args__ = (
+        _enum_check("risk_level", RiskLevel),
+        Index("ix_response_analyses_service_submitted_on", "service_id", "submitted_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(
         ForeignKey("responses.id", ondelete="CASCADE"), unique=True)
     response_version_id: Mapped[int] = mapped_column(ForeignKey("response_versions.id"))
+    # Copied from the response so reports and rollups filter without reading answers:
+    # the service, the UK date it was given, and the FFT rating of the version analysed.
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("services.id"))
+    submitted_on: Mapped[date | None]
+    fft_rating: Mapped[str | None] = mapped_column(String(16))
     analyser_version: Mapped[str] = mapped_column(String(64), index=True)
     analysed_at: Mapped[datetime] = mapped_column(default=utcnow)
     risk_level: Mapped[str] = mapped_column(String(16), index=True)
@@ -751,3 +759,50 @@ class SafeguardingFlag(db.Model):
     question: Mapped[Question] = relationship()
     service: Mapped[Service] = relationship()
     reviewed_by: Mapped[User | None] = relationship()
+
+
+# --- report rollups ---------------------------------------------------------------------------
+# Counts per service and UK day, kept up to date as responses are analysed, so that reports sum
+# a few thousand rows however many responses there are. Rebuilt for a service and day as a
+# whole (services/rollups.py), never incremented, so a repeat or a race cannot drift them.
+# Paper sheets held back until their batch is final are left out. "" stands for "none".
+
+
+class ResponseRollup(db.Model):
+    __tablename__ = "rollup_responses"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    respondent_role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fft_rating: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" if none given
+    risk_level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    responses: Mapped[int]
+
+
+class BarrierRollup(db.Model):
+    __tablename__ = "rollup_barriers"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(32))
+    respondents: Mapped[int]
+
+
+class CommentRollup(db.Model):
+    __tablename__ = "rollup_comments"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    respondent_role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    fft_rating: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" if none given
+    theme: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" counts every comment
+    sentiment_label: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" not scored
+    comments: Mapped[int]

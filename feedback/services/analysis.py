@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from ..analysis import analyse, analyser_version, exclusion
+from ..analysis.periods import uk_date
 from ..analysis.redaction import redact
 from ..analysis.training import TrainedClassifier, load_classifier
 from ..extensions import db
@@ -33,6 +34,7 @@ from ..models import (
     SafeguardingFlag,
     utcnow,
 )
+from . import rollups
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +166,9 @@ def analyse_response(response_id: int, *, force: bool = False) -> ResponseAnalys
         analysis.risk_reasons = []
         db.session.flush()
     analysis.response_version_id = version.id
+    analysis.service_id = response.service_id
+    analysis.submitted_on = uk_date(response.submitted_at)
+    analysis.fft_rating = rating
     analysis.analyser_version = analysed_with
     analysis.analysed_at = utcnow()
     analysis.risk_level = risk.level
@@ -184,6 +189,8 @@ def analyse_response(response_id: int, *, force: bool = False) -> ResponseAnalys
     analysis.comments = comments
     db.session.add(analysis)
     _queue_for_review(response, flags)
+    db.session.flush()
+    rollups.refresh_day(response.service_id, analysis.submitted_on)
     try:
         db.session.commit()
     except IntegrityError:

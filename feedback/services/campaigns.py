@@ -275,10 +275,17 @@ def counts(campaign_id: int) -> dict[str, int]:
     return _counts(CampaignRecipient.campaign_id == campaign_id)
 
 
-def service_counts(service_id: int) -> dict[str, int]:
-    """The same, over every campaign of a service: the SMS channel's reach."""
-    return _counts(CampaignRecipient.campaign_id.in_(
-        select(Campaign.id).where(Campaign.service_id == service_id)))
+def service_counts(service_id: int, *, since: datetime | None = None,
+                   until: datetime | None = None) -> dict[str, int]:
+    """The same, over every campaign of a service (people added between since and until):
+    the SMS channel's reach."""
+    condition = CampaignRecipient.campaign_id.in_(
+        select(Campaign.id).where(Campaign.service_id == service_id))
+    if since is not None:
+        condition = condition & (CampaignRecipient.created_at >= since)
+    if until is not None:
+        condition = condition & (CampaignRecipient.created_at < until)
+    return _counts(condition)
 
 
 def _counts(recipient_filter) -> dict[str, int]:

@@ -25,12 +25,13 @@ from ..models import (
     PrintRun,
     RespondentRole,
     Response,
+    ResponseAnalysis,
     Service,
     SurveyVersion,
     User,
     utcnow,
 )
-from . import audit, commit, responses, surveys
+from . import audit, commit, responses, rollups, surveys
 from .audit import Actions
 
 MAX_SHEETS_PER_RUN = 2000
@@ -429,6 +430,13 @@ def finalise(batch: PaperBatch, *, finalised_by: User) -> None:
     batch.finalised_at = utcnow()
     db.session.execute(update(Response).where(Response.paper_batch_id == batch.id)
                        .values(held_back=False))
+    # The sheets now count: bring the reports' rollups for their days up to date with them.
+    days = db.session.execute(
+        select(ResponseAnalysis.service_id, ResponseAnalysis.submitted_on)
+        .join(Response, Response.id == ResponseAnalysis.response_id)
+        .where(Response.paper_batch_id == batch.id).distinct()).all()
+    for service_id, day in days:
+        rollups.refresh_day(service_id, day)
     audit.record(Actions.BATCH_FINALISED, actor=finalised_by, target=batch,
                  details={"sheets": state.keyed, "checked": state.checked})
     commit()

@@ -1,12 +1,42 @@
 """Figures for service leads, aggregated in SQL, with small numbers suppressed."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
 
+from ..analysis.periods import Period, trailing_months
+from ..analysis.statistics import Share
+from ..analysis.suppression import (
+    TOTAL,
+    Cell,
+    SuppressedTable,
+    may_quote,
+    suppress_counts,
+    suppress_table,
+    suppress_value,
+    suppressed_share,
+)
 from ..extensions import db
-from ..models import Answer, Question, Response, ResponseVersion, Role, Service, User
+from ..models import (
+    Answer,
+    BarrierRollup,
+    CommentAnalysis,
+    CommentRollup,
+    CommentTheme,
+    Question,
+    Response,
+    ResponseAnalysis,
+    ResponseRollup,
+    ResponseVersion,
+    Role,
+    SafeguardingFlag,
+    Service,
+    User,
+)
+from .rollups import NONE
 
 POSITIVE = ("very_good", "good")
 NEGATIVE = ("poor", "very_poor")
@@ -71,3 +101,288 @@ def summaries(services: list[Service]) -> list[ServiceSummary]:
         ServiceSummary(s, totals.get(s.id, 0), *ratings.get(s.id, (0, 0, 0)))
         for s in services
     ]
+
+
+# --- the per-service report ---------------------------------------------------------------------
+# Every figure comes from the rollups (services/rollups.py) and passes through
+# feedback.analysis.suppression before anything shows it: pages, charts and exports alike.
+
+RATINGS = ("very_good", "good", "neither", "poor", "very_poor", "dont_know")
+FFT_LINE = ("positive", "neither", "negative", "dont_know")
+_FFT_GROUP = {"very_good": "positive", "good": "positive", "neither": "neither",
+              "poor": "negative", "very_poor": "negative", "dont_know": "dont_know"}
+CHANNELS = ("web", "sms", "paper", "assisted")
+ROLES = ("patient", "carer", "staff")
+LANGUAGES = ("en", "cy", "pl", "ro", "ur")
+RISK_LEVELS = ("high", "medium", "low", "unknown")
+SENTIMENTS = ("positive", "mixed", "neutral", "negative", "")  # "" not scored
+HELPED = "signals.helped"
+
+
+@dataclass(frozen=True)
+class Fft:
+    """The FFT figures for a group, as NHS England computes them, suppressed.
+
+    The denominator is every response with a rating, "Don't know" included; responses with no
+    rating at all are counted apart. No ratings at all: the shares are blank, not 0.
+    """
+
+    line: dict  # positive/neither/negative/dont_know and TOTAL → Cell
+    no_rating: Cell
+
+    @property
+    def rated(self) -> Cell:
+        return self.line[TOTAL]
+
+    @property
+    def positive(self) -> Share | None:
+        return suppressed_share(self.line["positive"], self.rated)
+
+    @property
+    def negative(self) -> Share | None:
+        return suppressed_share(self.line["negative"], self.rated)
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str  # redacted
+    channel: str
+    fft_rating: str | None
+    themes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class QuoteFilter:
+    theme: str | None = None
+    channel: str | None = None
+    rating: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    service: Service
+    period: Period
+    previous: Period
+    responses: Cell
+    fft: Fft
+    fft_previous: Fft
+    fft_all_services: Fft
+    by_channel: dict  # name → Cell, with TOTAL
+    by_role: dict
+    by_language: dict
+    roles: SuppressedTable  # role × FFT line, side by side
+    trend: list  # [(month Period, Fft)] oldest first
+    sentiment_trend: list  # [(month Period, {label: Cell, TOTAL: Cell})]
+    themes: SuppressedTable  # theme × sentiment, filtered by channel and rating
+    risk: SuppressedTable  # channel × risk level
+    barriers: list  # [(code, domain, Cell)] most reported first, signals left out
+    barriers_by_channel: SuppressedTable  # code × channel, primary suppression only
+    helped: Cell
+    reach: dict  # SMS invitations in the period: name → Cell
+    quotes: list  # [Quote], empty when the group is under QUOTE_MIN_GROUP
+    quote_group: Cell  # how many comments the quotes were chosen from
+    high_risk_quotes: list
+    quote_filter: QuoteFilter
+
+
+def _threshold() -> int:
+    return current_app.config["SUPPRESS_BELOW"]
+
+
+def _in(table, period: Period, service_id: int | None):
+    conditions = [table.day >= period.start, table.day < period.end]
+    if service_id is not None:
+        conditions.append(table.service_id == service_id)
+    return conditions
+
+
+def _fft(counts: dict[str, int]) -> Fft:
+    line = dict.fromkeys(FFT_LINE, 0)
+    for rating, count in counts.items():
+        if rating in _FFT_GROUP:
+            line[_FFT_GROUP[rating]] += count
+    return Fft(suppress_counts(line, threshold=_threshold()),
+               suppress_value(counts.get(NONE, 0), _threshold()))
+
+
+def _ratings(period: Period, service_id: int | None, **where) -> dict[str, int]:
+    query = (select(ResponseRollup.fft_rating, func.sum(ResponseRollup.responses))
+             .where(*_in(ResponseRollup, period, service_id))
+             .group_by(ResponseRollup.fft_rating))
+    for column, value in where.items():
+        query = query.where(getattr(ResponseRollup, column) == value)
+    return {rating: int(count) for rating, count in db.session.execute(query)}
+
+
+def _counts_by(column, period: Period, service_id: int, names) -> dict:
+    found = dict(db.session.execute(
+        select(column, func.sum(ResponseRollup.responses))
+        .where(*_in(ResponseRollup, period, service_id)).group_by(column)).all())
+    return suppress_counts({name: int(found.get(name, 0)) for name in names},
+                           threshold=_threshold())
+
+
+def _monthly(period: Period, service_id: int):
+    months = trailing_months(period, 12)
+    start, end = months[0].start, months[-1].end
+    month_of = {}
+    for month in months:
+        day = month.start
+        while day < month.end:
+            month_of[day] = month
+            day += timedelta(days=1)
+    ratings: dict = {m: {} for m in months}
+    for day, rating, count in db.session.execute(
+            select(ResponseRollup.day, ResponseRollup.fft_rating,
+                   func.sum(ResponseRollup.responses))
+            .where(ResponseRollup.service_id == service_id, ResponseRollup.day >= start,
+                   ResponseRollup.day < end)
+            .group_by(ResponseRollup.day, ResponseRollup.fft_rating)):
+        bucket = ratings[month_of[day]]
+        bucket[rating] = bucket.get(rating, 0) + int(count)
+    sentiments: dict = {m: dict.fromkeys(SENTIMENTS, 0) for m in months}
+    for day, label, count in db.session.execute(
+            select(CommentRollup.day, CommentRollup.sentiment_label,
+                   func.sum(CommentRollup.comments))
+            .where(CommentRollup.service_id == service_id, CommentRollup.theme == NONE,
+                   CommentRollup.day >= start, CommentRollup.day < end)
+            .group_by(CommentRollup.day, CommentRollup.sentiment_label)):
+        sentiments[month_of[day]][label] += int(count)
+    trend = [(m, _fft(ratings[m])) for m in months]
+    sentiment_trend = [(m, suppress_counts(sentiments[m], threshold=_threshold()))
+                       for m in months]
+    return trend, sentiment_trend
+
+
+def _roles(period: Period, service_id: int) -> SuppressedTable:
+    counts: dict = {}
+    for role, rating, count in db.session.execute(
+            select(ResponseRollup.respondent_role, ResponseRollup.fft_rating,
+                   func.sum(ResponseRollup.responses))
+            .where(*_in(ResponseRollup, period, service_id), ResponseRollup.fft_rating != NONE)
+            .group_by(ResponseRollup.respondent_role, ResponseRollup.fft_rating)):
+        key = (role, _FFT_GROUP.get(rating, "dont_know"))
+        counts[key] = counts.get(key, 0) + int(count)
+    return suppress_table(counts, ROLES, FFT_LINE, threshold=_threshold())
+
+
+def _themes(period: Period, service_id: int, quote_filter: QuoteFilter) -> SuppressedTable:
+    query = (select(CommentRollup.theme, CommentRollup.sentiment_label,
+                    func.sum(CommentRollup.comments))
+             .where(*_in(CommentRollup, period, service_id), CommentRollup.theme != NONE)
+             .group_by(CommentRollup.theme, CommentRollup.sentiment_label))
+    if quote_filter.channel:
+        query = query.where(CommentRollup.channel == quote_filter.channel)
+    if quote_filter.rating:
+        query = query.where(CommentRollup.fft_rating == quote_filter.rating)
+    counts = {(theme, label): int(count) for theme, label, count in db.session.execute(query)}
+    found = sorted({theme for theme, _label in counts},
+                   key=lambda t: -sum(v for (th, _l), v in counts.items() if th == t))
+    return suppress_table(counts, found, SENTIMENTS, threshold=_threshold())
+
+
+def _risk(period: Period, service_id: int) -> SuppressedTable:
+    counts = {(channel, level): int(count) for channel, level, count in db.session.execute(
+        select(ResponseRollup.channel, ResponseRollup.risk_level,
+               func.sum(ResponseRollup.responses))
+        .where(*_in(ResponseRollup, period, service_id))
+        .group_by(ResponseRollup.channel, ResponseRollup.risk_level))}
+    return suppress_table(counts, CHANNELS, RISK_LEVELS, threshold=_threshold())
+
+
+def _barriers(period: Period, service_id: int, limit: int = 10):
+    rows = db.session.execute(
+        select(BarrierRollup.code, BarrierRollup.domain, BarrierRollup.channel,
+               func.sum(BarrierRollup.respondents))
+        .where(*_in(BarrierRollup, period, service_id))
+        .group_by(BarrierRollup.code, BarrierRollup.domain, BarrierRollup.channel)).all()
+    totals: dict = {}
+    domains: dict = {}
+    by_channel: dict = {}
+    for code, domain, channel, count in rows:
+        totals[code] = totals.get(code, 0) + int(count)
+        domains[code] = domain
+        by_channel[(code, channel)] = int(count)
+    helped = suppress_value(totals.pop(HELPED, 0), _threshold())
+    barriers = sorted((c for c in totals if not c.startswith("signals.")),
+                      key=lambda c: (-totals[c], c))[:limit]
+    table = suppress_table({k: v for k, v in by_channel.items() if k[0] in barriers},
+                           barriers, CHANNELS, threshold=_threshold(), with_totals=False)
+    return ([(code, domains[code], suppress_value(totals[code], _threshold()))
+             for code in barriers], table, helped)
+
+
+def _reach(period: Period, service_id: int) -> dict:
+    from . import campaigns
+
+    start, end = period.utc_bounds()
+    counts = campaigns.service_counts(service_id, since=start, until=end)
+    return {name: suppress_value(count, _threshold()) for name, count in counts.items()}
+
+
+def _quotes(period: Period, service_id: int, quote_filter: QuoteFilter, *,
+            high_risk: bool = False, limit: int = 6):
+    """Redacted comments to quote, newest first, only from a group big enough not to point at
+    anyone (QUOTE_MIN_GROUP)."""
+    conditions = [ResponseAnalysis.service_id == service_id,
+                  ResponseAnalysis.submitted_on >= period.start,
+                  ResponseAnalysis.submitted_on < period.end,
+                  Response.held_back.is_(False), CommentAnalysis.redacted_text.is_not(None)]
+    if quote_filter.channel:
+        conditions.append(Response.channel == quote_filter.channel)
+    if quote_filter.rating:
+        conditions.append(ResponseAnalysis.fft_rating == quote_filter.rating)
+    if quote_filter.theme:
+        conditions.append(CommentAnalysis.id.in_(
+            select(CommentTheme.comment_id).where(CommentTheme.theme == quote_filter.theme)))
+    if high_risk:
+        conditions.append(ResponseAnalysis.risk_level == "high")
+    # A comment that may disclose risk goes to its reviewers, never into a report.
+    conditions.append(~select(SafeguardingFlag.id).where(
+        SafeguardingFlag.response_id == Response.id,
+        SafeguardingFlag.question_id == CommentAnalysis.question_id).exists())
+    base = (select(CommentAnalysis)
+            .join(ResponseAnalysis, ResponseAnalysis.id == CommentAnalysis.response_analysis_id)
+            .join(Response, Response.id == ResponseAnalysis.response_id)
+            .where(*conditions))
+    group = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    if not may_quote(group, current_app.config["QUOTE_MIN_GROUP"]):
+        return [], suppress_value(group, _threshold())
+    rows = db.session.execute(
+        base.add_columns(Response.channel, ResponseAnalysis.fft_rating)
+        .options(selectinload(CommentAnalysis.themes))
+        .order_by(ResponseAnalysis.submitted_on.desc(), CommentAnalysis.id.desc())
+        .limit(limit)).all()
+    quotes = [Quote(comment.redacted_text, channel, rating,
+                    tuple(t.theme for t in comment.themes))
+              for comment, channel, rating in rows]
+    return quotes, suppress_value(group, _threshold())
+
+
+def build(service: Service, period: Period, quote_filter: QuoteFilter | None = None) -> Report:
+    """The whole report for one service and one whole week, month or quarter."""
+    quote_filter = quote_filter or QuoteFilter()
+    previous = period.previous()
+    by_channel = _counts_by(ResponseRollup.channel, period, service.id, CHANNELS)
+    trend, sentiment_trend = _monthly(period, service.id)
+    barriers, barriers_by_channel, helped = _barriers(period, service.id)
+    quotes, quote_group = _quotes(period, service.id, quote_filter)
+    high_risk_quotes, _group = _quotes(period, service.id, QuoteFilter(), high_risk=True)
+    return Report(
+        service=service, period=period, previous=previous,
+        responses=by_channel[TOTAL],
+        fft=_fft(_ratings(period, service.id)),
+        fft_previous=_fft(_ratings(previous, service.id)),
+        fft_all_services=_fft(_ratings(period, None)),
+        by_channel=by_channel,
+        by_role=_counts_by(ResponseRollup.respondent_role, period, service.id, ROLES),
+        by_language=_counts_by(ResponseRollup.locale, period, service.id, LANGUAGES),
+        roles=_roles(period, service.id),
+        trend=trend, sentiment_trend=sentiment_trend,
+        themes=_themes(period, service.id, quote_filter),
+        risk=_risk(period, service.id),
+        barriers=barriers, barriers_by_channel=barriers_by_channel, helped=helped,
+        reach=_reach(period, service.id),
+        quotes=quotes, quote_group=quote_group, high_risk_quotes=high_risk_quotes,
+        quote_filter=quote_filter,
+    )
