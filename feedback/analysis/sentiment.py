@@ -578,22 +578,37 @@ def _combine(text_score: float, count: int, kind: str | None, rating: int | None
     return (text_score * text_weight + prior * rating_weight) / (text_weight + rating_weight)
 
 
-def _built_in(text: str, kind: str | None, rating: int | None, tuning: Tuning,
-              lexicon: Lexicon) -> tuple[Sentiment, bool]:
-    scored = [_score_one(s, kind, lexicon, tuning) for s in split_sentences(text or "")]
-    text_score, count = _text_score(scored, kind, tuning)
-    score = max(-1.0, min(1.0, _combine(text_score, count, kind, rating, tuning)))
-    both = (any(s.clear_positive for s in scored) and any(s.clear_negative for s in scored))
+@dataclass(frozen=True)
+class _Assessment:
+    """What the text says, before the rating is taken into account."""
+
+    kind: str | None
+    sentences: tuple[_Scored, ...]
+    text_score: float
+    count: int
+    both: bool  # clearly positive and clearly negative parts
+
+
+def _assess(text: str, kind: str | None, tuning: Tuning, lexicon: Lexicon) -> _Assessment:
+    scored = tuple(_score_one(s, kind, lexicon, tuning) for s in split_sentences(text or ""))
+    text_score, count = _text_score(list(scored), kind, tuning)
+    both = any(s.clear_positive for s in scored) and any(s.clear_negative for s in scored)
+    return _Assessment(kind, scored, text_score, count, both)
+
+
+def _result(assessment: _Assessment, rating: int | None, tuning: Tuning) -> Sentiment:
+    score = _combine(assessment.text_score, assessment.count, assessment.kind, rating, tuning)
+    score = max(-1.0, min(1.0, score))
     band = tuning.mixed_band if rating is not None else tuning.mixed_band_unrated
-    mixed = both and abs(score) < band
+    mixed = assessment.both and abs(score) < band
     level = 3 if mixed else _level(score, tuning)
     return Sentiment(
         label=_label_for_level(level, mixed),
         score=round(score, 3),
         level=level,
-        sentences=tuple(s.public(tuning) for s in scored),
+        sentences=tuple(s.public(tuning) for s in assessment.sentences),
         source=BUILT_IN,
-    ), both
+    )
 
 
 def score_text(
@@ -611,12 +626,15 @@ def score_text(
         decides the level and score and the sentences keep their built-in scores.
     """
     kind, value = question_kind(question), rating_value(rating)
-    built_in, both = _built_in(text, kind, value, TUNING, default_lexicon())
+    assessment = _assess(text, kind, TUNING, default_lexicon())
+    built_in = _result(assessment, value, TUNING)
     if classifier is None:
         return built_in
-    level, score = classifier.predict(text, question, rating, built_in=built_in)
+    # The model weighs the rating itself, so it is given the text's own built-in reading.
+    text_only = built_in if value is None else _result(assessment, None, TUNING)
+    level, score = classifier.predict(text, question, rating, text_only=text_only)
     return Sentiment(
-        label=_label_for_level(level, both and level == 3),
+        label=_label_for_level(level, assessment.both and level == 3),
         score=round(score, 3),
         level=level,
         sentences=built_in.sentences,
