@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -806,3 +807,60 @@ class CommentRollup(db.Model):
     theme: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" counts every comment
     sentiment_label: Mapped[str] = mapped_column(String(16), primary_key=True)  # "" not scored
     comments: Mapped[int]
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+class ExportKind(enum.StrEnum):
+    CSV = "csv"  # one row a response
+    XLSX = "xlsx"  # the report's tables, suppressed
+    PDF = "pdf"  # the report, with quotes
+    PDF_NO_TEXT = "pdf_no_text"  # the report with every comment left out, to share widely
+    FFT_RETURN = "fft_return"  # the monthly return to NHS England, one month only
+
+
+class ExportStatus(enum.StrEnum):
+    WAITING = "waiting"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExportJob(db.Model):
+    """A file asked for by a member of staff, made by a job, downloadable until it expires.
+
+    The file is kept in the database, not on disk: every web process and worker reaches the
+    same database, and none of them need share a disk. Exports run to a few megabytes.
+    """
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (
+        _enum_check("kind", ExportKind),
+        _enum_check("status", ExportStatus),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
+                                            index=True)
+    period: Mapped[str] = mapped_column(String(16))  # a period slug: 2026-11, 2026-W48, 2026-Q4
+    kind: Mapped[str] = mapped_column(String(16))
+    # The language of the labels in the file: the job has no request to take it from.
+    locale: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=ExportStatus.WAITING, index=True)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    rows_total: Mapped[int | None]  # None until the job has counted them
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    filename: Mapped[str | None] = mapped_column(String(200))
+    mimetype: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None]  # bytes
+    # Deferred, so that status pages and sweeps never load the file itself.
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+    service: Mapped[Service] = relationship()
+    requested_by: Mapped[User | None] = relationship()
