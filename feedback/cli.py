@@ -19,6 +19,7 @@ demo = AppGroup("demo", help="Demonstration data for a newcomer's machine.")
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 users_cli = AppGroup("users", help="Staff accounts.")
 retention_cli = AppGroup("retention", help="Removing data on schedule.")
+analysis_cli = AppGroup("analysis", help="Sentiment and theme analysis of free text.")
 
 
 def _pybabel(*args: str) -> None:
@@ -168,6 +169,85 @@ def retention_apply(dry_run: bool) -> None:
         click.echo(f"{verb} {count} {name} field(s)")
 
 
+def _sentiment_model_path() -> Path:
+    configured = current_app.config.get("SENTIMENT_MODEL_PATH")
+    return Path(configured) if configured else Path(current_app.instance_path) / \
+        "sentiment-model.skops"
+
+
+_CSV = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@analysis_cli.command("evaluate")
+@click.option("--csv", "csv_path", type=_CSV, required=True,
+              help="Labelled comments: comment_id, fft_question, fft_score, text, sentiment "
+                   "(1-5), split, ...")
+@click.option("--split", default="test", show_default=True, help="The rows to score.")
+@click.option("--predictions", "predictions_path",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Write comment_id,predicted for each scored row to this CSV.")
+@click.option("--analyser", default="built-in", show_default=True,
+              type=click.Choice(["built-in", "textblob", "baseline", "trained"]),
+              help="Whose predictions --predictions writes.")
+def analysis_evaluate(csv_path: Path, split: str, predictions_path: Path | None,
+                      analyser: str) -> None:
+    """Score the sentiment analysers against labelled comments.
+
+    baseline (TF-IDF and logistic regression on the text) and trained (the model `flask
+    analysis train` makes) are fitted on the dev rows of the same file.
+    """
+    from .analysis import evaluation
+    from .analysis.training import TrainingError
+
+    try:
+        report = evaluation.evaluate(evaluation.read_csv(csv_path), split=split)
+    except (evaluation.DataError, TrainingError) as error:
+        raise click.UsageError(str(error)) from error
+    for note in report.notes:
+        click.echo(note)
+    for scores in report.scores:
+        click.echo(scores.line())
+    click.echo(f"\n{report.confusions()}")
+    if predictions_path is not None:
+        if analyser not in report.predictions:
+            raise click.UsageError(f"no predictions from {analyser}: it was skipped")
+        try:
+            with predictions_path.open("w", newline="", encoding="utf-8") as handle:
+                evaluation.write_predictions(handle, report.rows, report.predictions[analyser])
+        except OSError as error:
+            raise click.ClickException(f"could not write the predictions: {error}") from error
+        click.echo(f"\n{analyser} predictions for {len(report.rows)} comments written to "
+                   f"{predictions_path}")
+
+
+@analysis_cli.command("train")
+@click.option("--csv", "csv_path", type=_CSV, required=True,
+              help="The trust's labelled comments; every row is used, whatever its split.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to save the model [default: SENTIMENT_MODEL_PATH, or "
+                   "sentiment-model.skops in the instance folder].")
+def analysis_train(csv_path: Path, output: Path | None) -> None:
+    """Fit a sentiment model on labelled comments and save it for the analysers to use."""
+    from .analysis import evaluation, training
+
+    try:
+        rows = [row.labelled() for row in evaluation.read_csv(csv_path, need_split=False)]
+        click.echo(f"Choosing among {len(training.CANDIDATES)} candidates by cross-validation "
+                   f"on {len(rows)} comments; this takes a minute or so for a few thousand.")
+        classifier = training.train(rows)
+    except (evaluation.DataError, training.TrainingError) as error:
+        raise click.UsageError(str(error)) from error
+    for name, value in classifier.cv_scores.items():
+        chosen = "  <- chosen" if name == classifier.candidate else ""
+        click.echo(f"  {name}: cross-validated 5-class macro-F1 {value:.3f}{chosen}")
+    try:
+        path = classifier.save(output or _sentiment_model_path())
+    except OSError as error:
+        raise click.ClickException(f"could not save the model: {error}") from error
+    click.echo(f"Model {classifier.version} ({classifier.candidate}, cross-validated 5-class "
+               f"macro-F1 {classifier.cv_macro_f1:.3f}) saved to {path}")
+
+
 @jobs_cli.command("run-periodic")
 def run_periodic() -> None:
     """Run every periodic job once, now, in this process."""
@@ -207,7 +287,8 @@ def _run_cron(app: Flask, scheduler) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (translate, bank, demo, jobs_cli, users_cli, retention_cli, worker):
+    for command in (translate, bank, demo, jobs_cli, users_cli, retention_cli, analysis_cli,
+                    worker):
         app.cli.add_command(command)
 
 
