@@ -38,6 +38,14 @@ def fresh_database():
 @contextmanager
 def gunicorn(env: dict, workers: int = 2):
     """gunicorn with the shipped settings, on a spare port; yields its base URL."""
+    with gunicorn_process(env, workers) as (base, _process):
+        yield base
+
+
+@contextmanager
+def gunicorn_process(env: dict, workers: int = 2):
+    """As gunicorn(), but yields (base URL, the master's Popen), for benches that look at the
+    processes themselves (worker_pids, peak_rss_kb)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "wsgi:app", "--workers", str(workers),
@@ -53,7 +61,7 @@ def gunicorn(env: dict, workers: int = 2):
                 time.sleep(0.2)
         else:
             raise RuntimeError(process.stderr.read().decode()[-2000:])
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -67,3 +75,30 @@ def flask(env: dict, *args: str) -> None:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def worker_pids(master_pid: int) -> list[int]:
+    """The pids whose parent is master_pid (gunicorn's workers), read from /proc."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended while we looked
+        # The command name sits in parentheses and may contain spaces: split after it.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == master_pid:
+            pids.append(int(entry.name))
+    return sorted(pids)
+
+
+def peak_rss_kb(pid: int) -> int:
+    """The process's peak resident set size so far (VmHWM), in KiB; 0 if it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
