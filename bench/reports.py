@@ -1,0 +1,525 @@
+"""A service's report page at 10 thousand and at 1 million responses: gunicorn and PostgreSQL.
+
+Loads synthetic responses into a fresh PostgreSQL database with COPY: the responses, their
+versions and answers, and the analysis results the analysers would have stored for them
+(comment sentiment and themes, exclusion risk and its reasons). Ten services share them, the
+measured one a quarter. It rebuilds the report rollups, starts gunicorn (2 workers), signs a
+service lead in over HTTP (password and authenticator code) and times the measured service's
+report for last month, comparison with all services included. Then it adds responses up to a
+million and does the same again. Prints the load time, p50 and max of each size, their ratio
+and the workers' peak memory. Goal: the 1-million report within 5x the 10-thousand one and
+under 2 seconds.
+
+    .venv/bin/python bench/reports.py [--small 10000] [--large 1000000]
+"""
+
+import argparse
+import bisect
+import itertools
+import json
+import os
+import random
+import statistics
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+
+import psycopg
+import pyotp
+import requests
+from _server import REDIS_URL, flask, fresh_database, gunicorn_process, peak_rss_kb, worker_pids
+from redis import Redis
+from werkzeug.security import generate_password_hash
+
+from feedback import create_app
+from feedback.analysis import analyse, analyser_version, exclusion
+from feedback.analysis.periods import current_period, uk_date
+from feedback.analysis.redaction import redact
+from feedback.extensions import db
+from feedback.models import Question, Role, User, utcnow
+from feedback.services import question_bank, rollups, surveys
+from feedback.services.demo import (
+    CHANNEL_WEIGHTS,
+    COMMENTS,
+    FULL_SURVEY,
+    LOCALE_WEIGHTS,
+    RATING_WEIGHTS,
+    RATINGS,
+    ROLE_WEIGHTS,
+    SAFEGUARDING_EXAMPLE,
+    SHORT_SURVEY,
+)
+
+GOAL_RATIO = 5.0
+GOAL_SECONDS = 2.0
+TIMED_REQUESTS = 5
+SPAN = timedelta(days=730)  # responses spread over the last two years
+CHUNK = 25_000  # responses generated and copied at a time
+PROFILES = 500  # distinct sets of inclusion answers per survey and channel
+LEAD_EMAIL = "lead@bench.invalid"
+LEAD_PASSWORD = "a bench lead's password"
+
+# (slug, name, kind, survey, share of responses): the first is the one measured.
+SERVICES = [
+    ("video-appointments", "Video appointments", "video_consultation", "full", 25),
+    ("patient-portal", "Patient portal", "portal", "short", 18),
+    ("online-booking", "Online appointment booking", "online_booking", "short", 14),
+    ("blood-pressure-at-home", "Blood pressure at home", "remote_monitoring", "short", 10),
+    ("repeat-prescriptions", "Repeat prescriptions online", "portal", "short", 9),
+    ("physio-app", "Physiotherapy app", "app", "full", 7),
+    ("online-consultations", "Online consultations", "online_booking", "short", 6),
+    ("diabetes-monitoring", "Diabetes monitoring at home", "remote_monitoring", "full", 5),
+    ("test-results", "Test results by text", "other", "short", 4),
+    ("mental-health-app", "Mental health self-help app", "app", "short", 2),
+]
+# Share of responses with free text: 20% "could improve" only, 12% "was good" only, 8% both.
+COMMENT_MIX = ((0.20, ("fft_what_could_improve",)), (0.32, ("fft_what_was_good",)),
+               (0.40, ("fft_what_was_good", "fft_what_could_improve")))
+NO_RATING = {"paper": 0.04, "sms": 0.02}  # paper left blank, an SMS survey abandoned
+SAFEGUARDING_SHARE = 0.0005  # "could improve" comments that may disclose risk
+
+TABLES = {
+    "responses": "id, service_id, survey_version_id, channel, respondent_role, locale, "
+                 "submitted_at, assistance_mode",
+    "response_versions": "id, response_id, number, created_at",
+    "answers": "id, response_version_id, question_id, status, choice, choices, text",
+    "response_analyses": "id, response_id, response_version_id, service_id, submitted_on, "
+                         "fft_rating, analyser_version, analysed_at, risk_level, risk_score, "
+                         "weights_version",
+    "risk_reasons": "id, response_analysis_id, code, domain, points",
+    "comment_analyses": "id, response_analysis_id, question_id, language, scored, "
+                        "sentiment_label, sentiment_score, sentiment_level, redacted_text, "
+                        "sentences, personal_data",
+    "comment_themes": "id, comment_id, theme, sentiment_label, sentiment_score",
+    "safeguarding_flags": "id, response_id, question_id, service_id, categories, "
+                          "detector_version, flagged_at, status",
+}
+NULL = "\\N"
+
+
+def _copy_text(value) -> str:
+    """A value as COPY's text format wants it."""
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    text = str(value)
+    if any(c in text for c in "\\\t\n\r"):
+        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                .replace("\r", "\\r"))
+    return text
+
+
+def _fields(*values) -> str:
+    return "\t".join(_copy_text(v) for v in values)
+
+
+def _cumulative(weights) -> list[float]:
+    return list(itertools.accumulate(weights))
+
+
+def _pick(rng: random.Random, names: list, cumulative: list[float]):
+    return names[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
+
+
+@dataclass
+class Profile:
+    """One respondent's inclusion answers and the exclusion risk the analyser gives them."""
+
+    answers: list[str]  # answers rows after "id\tversion id"
+    risk_level: str
+    risk_score: float
+    reasons: list[str]  # risk_reasons rows after "id\tanalysis id"
+
+
+@dataclass
+class Comment:
+    answer: str  # the answers row after "id\tversion id"
+    analysis: str  # the comment_analyses row after "id\tanalysis id"
+    themes: list[str]  # comment_themes rows after "id\tcomment id"
+    flag: str | None  # the safeguarding_flags row after "id\tresponse id", when flagged
+
+
+class Generator:
+    """Synthetic responses as COPY rows, with the analysers' real results for their content.
+
+    The analysers run once per distinct comment and set of inclusion answers, not once per
+    response, so a million responses take minutes, not hours.
+    """
+
+    def __init__(self, services: list[dict], questions: dict[str, Question], seed: int):
+        self.rng = random.Random(seed)
+        self.services = services
+        self.questions = questions
+        self.service_cumulative = _cumulative(s["share"] for s in services)
+        self.channels = list(CHANNEL_WEIGHTS)
+        self.channel_cumulative = _cumulative(CHANNEL_WEIGHTS.values())
+        self.locales = list(LOCALE_WEIGHTS)
+        self.locale_cumulative = _cumulative(LOCALE_WEIGHTS.values())
+        self.roles = list(ROLE_WEIGHTS)
+        self.role_cumulative = _cumulative(ROLE_WEIGHTS.values())
+        self.rating_cumulative = {c: _cumulative(w) for c, w in RATING_WEIGHTS.items()}
+        self.version = analyser_version()
+        self.weights_version = exclusion.default_weights().version
+        self.profiles = {(survey, channel): [self._profile(survey, channel)
+                                             for _ in range(PROFILES)]
+                         for survey in ("full", "short") for channel in self.channels}
+        self.texts = self._texts()
+        self.comments: dict[tuple, Comment] = {}
+        self.next_id = dict.fromkeys(TABLES, 1)
+
+    # --- content, analysed once ------------------------------------------------------------
+
+    def _texts(self) -> dict:
+        """Comment texts by locale and question, from the demo's: English ones joined up to
+        three at a time so that lengths and themes vary."""
+        texts: dict = {}
+        for locale, pairs in COMMENTS.items():
+            good = [g for g, _i in pairs if g]
+            improve = [i for _g, i in pairs if i]
+            if locale == "en":
+                good = [" ".join(c) for n in (1, 2, 3) for c in itertools.permutations(good, n)]
+                improve = [" ".join(c) for n in (1, 2, 3)
+                           for c in itertools.permutations(improve, n)]
+            texts[locale] = {"fft_what_was_good": good, "fft_what_could_improve": improve}
+        return texts
+
+    def _profile(self, survey: str, channel: str) -> Profile:
+        keys = FULL_SURVEY if survey == "full" else SHORT_SURVEY
+        rows, given = [], {}
+        for key in keys:
+            question = self.questions[key]
+            if question.kind in ("fft_rating", "free_text"):
+                continue
+            values = [o["value"] for o in question.options]
+            choice = choices = None
+            status = "answered"
+            if self.rng.random() < 0.12:
+                status = "blank" if channel == "paper" else "skipped"
+            elif question.kind == "multiple_choice":
+                exclusive = sorted(o["value"] for o in question.options if o.get("exclusive"))
+                ordinary = [v for v in values if v not in exclusive]
+                if exclusive and self.rng.random() < 0.3:
+                    choices = [self.rng.choice(exclusive)]
+                else:
+                    choices = self.rng.sample(ordinary, self.rng.randint(1, min(3, len(ordinary))))
+                given[key] = choices
+            else:
+                choice = self.rng.choice(values)
+                given[key] = choice
+            rows.append("\t" + _fields(question.id, status, choice,
+                                       json.dumps(choices) if choices else None, None) + "\n")
+        risk = exclusion.assess(given, channel=channel,
+                                helped=True if channel == "assisted" else None)
+        return Profile(rows, risk.level, round(risk.score, 3),
+                       ["\t" + _fields(r.code, r.domain, r.points) + "\n" for r in risk.reasons])
+
+    def _comment(self, locale: str, key: str, text: str, rating: str | None) -> Comment:
+        cache_key = (locale, key, text, rating)
+        if cache_key in self.comments:
+            return self.comments[cache_key]
+        question = self.questions[key]
+        result = analyse(text, question=key, rating=rating, language=locale)
+        sentiment = result.sentiment
+        sentences = [{"text": redact(s.text).text, "score": round(s.score, 3), "label": s.label}
+                     for s in result.sentences]
+        personal = sorted({label for label, _start, _end in result.redacted.found})
+        flag = None
+        if result.safeguarding.flagged:
+            flag = "\t" + _fields(question.id, "{service}",
+                                  json.dumps(list(result.safeguarding.categories)),
+                                  result.safeguarding.version, "{at}", "waiting") + "\n"
+        comment = Comment(
+            answer="\t" + _fields(question.id, "answered", None, None, text) + "\n",
+            analysis="\t" + _fields(
+                question.id, result.language, result.scored,
+                sentiment.label if sentiment else None,
+                round(sentiment.score, 3) if sentiment else None,
+                sentiment.level if sentiment else None, result.redacted.text,
+                json.dumps(sentences, ensure_ascii=False), json.dumps(personal)) + "\n",
+            themes=["\t" + _fields(t.key, t.sentiment_label, t.sentiment_score) + "\n"
+                    for t in result.themes],
+            flag=flag)
+        self.comments[cache_key] = comment
+        return comment
+
+    # --- rows -------------------------------------------------------------------------------
+
+    def _take(self, table: str) -> int:
+        value = self.next_id[table]
+        self.next_id[table] = value + 1
+        return value
+
+    def rows(self, count: int, now: datetime):
+        """Yield {table: [rows]} for `count` responses in chunks, oldest first."""
+        rng = self.rng
+        seconds = SPAN.total_seconds()
+        offsets = sorted(rng.random() * seconds for _ in range(count))
+        start = now - SPAN
+        for first in range(0, count, CHUNK):
+            out: dict[str, list[str]] = {table: [] for table in TABLES}
+            for offset in offsets[first:first + CHUNK]:
+                self._response(out, start + timedelta(seconds=offset))
+            yield out
+
+    def _response(self, out: dict, submitted_at: datetime) -> None:
+        rng = self.rng
+        service = _pick(rng, self.services, self.service_cumulative)
+        channel = _pick(rng, self.channels, self.channel_cumulative)
+        locale = _pick(rng, self.locales, self.locale_cumulative)
+        role = _pick(rng, self.roles, self.role_cumulative)
+        rating = _pick(rng, RATINGS, self.rating_cumulative[channel])
+        if rng.random() < NO_RATING.get(channel, 0):
+            rating = None
+        mode = rng.choice(("in_person", "phone")) if channel == "assisted" else None
+        response_id = self._take("responses")
+        self.next_id["response_versions"] = self.next_id["response_analyses"] = response_id + 1
+        at = submitted_at.isoformat(sep=" ")
+        analysed_at = (submitted_at + timedelta(seconds=2)).isoformat(sep=" ")
+        out["responses"].append(f"{response_id}\t{service['id']}\t{service['version_id']}\t"
+                                f"{channel}\t{role}\t{locale}\t{at}\t{mode or NULL}\n")
+        out["response_versions"].append(f"{response_id}\t{response_id}\t1\t{at}\n")
+        prefix = f"\t{response_id}"  # answers.response_version_id: version id = response id
+        answers = out["answers"]
+        fft = self.questions["fft_rating"].id
+        if rating is None:
+            answers.append(f"{self._take('answers')}{prefix}\t{fft}\t"
+                           f"{'blank' if channel == 'paper' else 'skipped'}\t\\N\t\\N\t\\N\n")
+        else:
+            answers.append(f"{self._take('answers')}{prefix}\t{fft}\tanswered\t{rating}"
+                           "\t\\N\t\\N\n")
+        profile = rng.choice(self.profiles[(service["survey"], channel)])
+        for row in profile.answers:
+            answers.append(f"{self._take('answers')}{prefix}{row}")
+        out["response_analyses"].append(
+            f"{response_id}\t{response_id}\t{response_id}\t{service['id']}\t"
+            f"{uk_date(submitted_at).isoformat()}\t{rating or NULL}\t{self.version}\t"
+            f"{analysed_at}\t{profile.risk_level}\t{profile.risk_score}\t{self.weights_version}\n")
+        for row in profile.reasons:
+            out["risk_reasons"].append(f"{self._take('risk_reasons')}{prefix}{row}")
+        draw = rng.random()
+        keys = next((keys for limit, keys in COMMENT_MIX if draw < limit), ())
+        for key in keys:
+            if key == "fft_what_could_improve" and rng.random() < SAFEGUARDING_SHARE:
+                text, language = SAFEGUARDING_EXAMPLE, "en"
+            else:
+                text, language = rng.choice(self.texts[locale][key]), locale
+            comment = self._comment(language, key, text, rating)
+            answers.append(f"{self._take('answers')}{prefix}{comment.answer}")
+            comment_id = self._take("comment_analyses")
+            out["comment_analyses"].append(f"{comment_id}{prefix}{comment.analysis}")
+            for row in comment.themes:
+                out["comment_themes"].append(f"{self._take('comment_themes')}\t{comment_id}{row}")
+            if comment.flag:
+                flag = comment.flag.replace("{service}", str(service["id"])).replace(
+                    "{at}", analysed_at)
+                out["safeguarding_flags"].append(f"{self._take('safeguarding_flags')}{prefix}"
+                                                 f"{flag}")
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def set_up(app) -> tuple[list[dict], dict[str, Question], str]:
+    """The question bank, the ten services with a survey each, and the lead of the first;
+    returns the services, the questions by key and the lead's authenticator secret."""
+    with app.app_context():
+        question_bank.sync_question_bank()
+        services = []
+        for slug, name, kind, survey_kind, share in SERVICES:
+            service = surveys.create_service(slug=slug, name=name, kind=kind,
+                                             description={"en": name})
+            survey = surveys.create_survey(
+                service_id=service.id, name=f"{name} feedback",
+                languages=list(LOCALE_WEIGHTS),
+                question_keys=FULL_SURVEY if survey_kind == "full" else SHORT_SURVEY,
+                opens_at=utcnow() - SPAN - timedelta(days=1))
+            services.append({"id": service.id, "version_id": survey.versions[0].id,
+                             "survey": survey_kind, "share": share, "slug": slug})
+        questions = {q.key: q for q in db.session.scalars(db.select(Question))}
+        for question in questions.values():
+            db.session.expunge(question)  # plain records from here on
+        secret = pyotp.random_base32()
+        lead = User(email=LEAD_EMAIL, name="Bench Lead", role=Role.SERVICE_LEAD,
+                    password_hash=generate_password_hash(LEAD_PASSWORD), totp_secret=secret,
+                    totp_confirmed_at=utcnow(), can_review_safeguarding=False)
+        lead.services = [surveys.get_service_by_slug(SERVICES[0][0])]
+        db.session.add(lead)
+        db.session.commit()
+    return services, questions, secret
+
+
+def load(app, database_url: str, generator: Generator, count: int) -> dict[str, float]:
+    """Add `count` responses; returns the seconds spent copying, rebuilding rollups and
+    vacuuming."""
+    timings = {}
+    started = time.perf_counter()
+    now = utcnow()
+    with psycopg.connect(database_url) as conn:
+        # Foreign keys are checked by construction here; checking each of ~15 million rows
+        # again would only slow the load. Only the bench's own throwaway database is touched.
+        conn.execute("SET session_replication_role = replica")
+        with conn.cursor() as cursor:
+            for chunk in generator.rows(count, now):
+                for table, rows in chunk.items():
+                    if rows:
+                        with cursor.copy(f"COPY {table} ({TABLES[table]}) FROM STDIN") as copy:
+                            copy.write("".join(rows))
+            for table in TABLES:
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"{max(generator.next_id[table] - 1, 1)})")
+    timings["copy"] = time.perf_counter() - started
+    started = time.perf_counter()
+    with app.app_context():
+        rollups.rebuild()
+        db.session.remove()
+    timings["rollups"] = time.perf_counter() - started
+    started = time.perf_counter()
+    # Vacuumed as autovacuum soon would be, and now rather than in the middle of the timing.
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    timings["vacuum"] = time.perf_counter() - started
+    return timings
+
+
+# --- timing over HTTP ----------------------------------------------------------------------------
+
+
+class _CsrfToken(HTMLParser):
+    token: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") == "csrf_token":
+            self.token = attributes.get("value")
+
+
+def _csrf(html: str) -> str:
+    parser = _CsrfToken()
+    parser.feed(html)
+    if not parser.token:
+        raise RuntimeError("no csrf_token on the page")
+    return parser.token
+
+
+_last_step = {"value": -1}
+
+
+def sign_in(base: str, secret: str) -> requests.Session:
+    """Sign the lead in as a person would: the password, then the authenticator's code."""
+    session = requests.Session()
+    page = session.get(f"{base}/sign-in", timeout=30)
+    answer = session.post(f"{base}/sign-in", data={
+        "email": LEAD_EMAIL, "password": LEAD_PASSWORD, "csrf_token": _csrf(page.text)},
+        allow_redirects=False, timeout=30)
+    if answer.status_code != 302 or not answer.headers["Location"].endswith("/sign-in/code"):
+        raise RuntimeError(f"sign-in answered {answer.status_code}")
+    totp = pyotp.TOTP(secret)
+    # A code is good once: wait for the next one if this time step was used already.
+    while int(time.time()) // totp.interval == _last_step["value"]:
+        time.sleep(1)
+    _last_step["value"] = int(time.time()) // totp.interval
+    page = session.get(f"{base}/sign-in/code", timeout=30)
+    answer = session.post(f"{base}/sign-in/code", data={
+        "code": totp.now(), "csrf_token": _csrf(page.text)}, allow_redirects=False, timeout=30)
+    if answer.status_code != 302:
+        raise RuntimeError(f"the code page answered {answer.status_code}")
+    return session
+
+
+@dataclass
+class Timing:
+    p50: float
+    worst: float
+    status: int
+    size: int
+    peak_rss_kb: int
+
+
+def time_report(env: dict, secret: str, path: str) -> Timing:
+    with gunicorn_process(env) as (base, process):
+        session = sign_in(base, secret)
+
+        def get():
+            started = time.perf_counter()
+            response = session.get(base + path, allow_redirects=False, timeout=300)
+            return time.perf_counter() - started, response
+
+        # Warm both workers at once, so neither answers its first request in the timing.
+        warm = [threading.Thread(target=get) for _ in range(2)]
+        for thread in warm:
+            thread.start()
+        for thread in warm:
+            thread.join()
+        results = [get() for _ in range(TIMED_REQUESTS)]
+        peak = max((peak_rss_kb(pid) for pid in worker_pids(process.pid)), default=0)
+    seconds = [s for s, _r in results]
+    last = results[-1][1]
+    return Timing(statistics.median(seconds), max(seconds), last.status_code,
+                  len(last.content), peak)
+
+
+def _counted(database_url: str, service_id: int, period) -> tuple[int, int]:
+    with psycopg.connect(database_url) as conn:
+        total, measured = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE service_id = %s) FROM responses",
+            (service_id,)).fetchone()
+        in_period = conn.execute(
+            "SELECT coalesce(sum(responses), 0) FROM rollup_responses WHERE service_id = %s"
+            " AND day >= %s AND day < %s", (service_id, period.start, period.end)).fetchone()[0]
+    return measured / total, in_period
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    Redis.from_url(REDIS_URL).flushdb()  # sign-in counters from an earlier run
+    with fresh_database() as database_url:
+        env = {**os.environ, "FLASK_APP": "wsgi", "DATABASE_URL": database_url,
+               "REDIS_URL": REDIS_URL, "PUBLIC_BASE_URL": "http://bench.invalid"}
+        flask(env, "db", "upgrade")
+        os.environ.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
+        app = create_app()
+        started = time.perf_counter()
+        services, questions, secret = set_up(app)
+        with app.app_context():
+            generator = Generator(services, questions, args.seed)
+        print(f"set-up (question bank, {len(services)} services with a survey each, the lead, "
+              f"{PROFILES} inclusion profiles per survey and channel): "
+              f"{time.perf_counter() - started:.1f} s")
+        measured = services[0]
+        period = current_period("month", uk_date(utcnow())).previous()
+        path = f"/reports/services/{measured['id']}?period={period.slug}"
+        results = {}
+        loaded = 0
+        for size in (args.small, args.large):
+            with app.app_context():
+                timings = load(app, database_url, generator, size - loaded)
+            loaded = size
+            share, in_period = _counted(database_url, measured["id"], period)
+            print(f"\n{size:,} responses: added {sum(timings.values()):.1f} s (COPY "
+                  f"{timings['copy']:.1f} s, rollups {timings['rollups']:.1f} s, VACUUM ANALYZE "
+                  f"{timings['vacuum']:.1f} s); {measured['slug']} holds {share:.1%}, "
+                  f"{in_period:,} of them in {period.slug}")
+            timing = time_report(env, secret, path)
+            results[size] = timing
+            print(f"  GET {path}: {timing.status}, {timing.size:,} bytes; p50 "
+                  f"{timing.p50 * 1000:.0f} ms, max {timing.worst * 1000:.0f} ms over "
+                  f"{TIMED_REQUESTS} requests; worker peak RSS {timing.peak_rss_kb / 1024:.0f} MB")
+    Redis.from_url(REDIS_URL).flushdb()
+    small, large = results[args.small], results[args.large]
+    ratio = large.p50 / small.p50
+    ok = (small.status == large.status == 200 and ratio <= GOAL_RATIO
+          and large.p50 < GOAL_SECONDS)
+    print(f"\n{args.large:,} / {args.small:,}: p50 {ratio:.1f}x (goal: at most {GOAL_RATIO:.0f}x), "
+          f"{args.large:,} p50 {large.p50:.2f} s (goal: under {GOAL_SECONDS:.0f} s)")
+    print("PASS" if ok else "FAIL")
+
+
+if __name__ == "__main__":
+    main()
