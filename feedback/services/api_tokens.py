@@ -1,26 +1,22 @@
-"""Integration API tokens, one service each and stored only as a hash, and what they may do."""
+"""Integration API tokens: one service each, stored only as a hash, created, rotated, revoked."""
 
 import hashlib
 import hmac
 import logging
 import secrets
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiToken, Campaign, Service, User, utcnow
-from . import audit, campaigns, commit, surveys
+from ..models import ApiToken, Service, User, utcnow
+from . import audit, commit
 from .audit import Actions
-from .campaigns import AddReport, CampaignError, RecipientInput
 
 log = logging.getLogger(__name__)
-UK = ZoneInfo("Europe/London")
 PREFIX = "fbk_"  # says what the secret is, so secret scanners and people can tell
 PREFIX_SHOWN = 8  # characters after PREFIX kept in the clear, to tell tokens apart
 NAME_MAX_LENGTH = 200  # ApiToken.name's column
-CAMPAIGN_NAME_MAX_LENGTH = 200  # Campaign.name's column
 # last_used_at is for admins deciding what to revoke; to the minute is enough, and it saves a
 # write on every call.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -36,8 +32,6 @@ class ApiTokenError(ValueError):
 
 def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
-
-
 
 
 def _clean_name(name: str) -> str:
@@ -139,52 +133,3 @@ def authenticate(plaintext: str | None, now: datetime | None = None) -> ApiToken
         token.last_used_at = now
         commit()
     return token
-
-
-# --- what a token does ------------------------------------------------------------------------
-
-
-def default_campaign_name(now: datetime | None = None) -> str:
-    """One campaign a day for an appointment system that names none, by the UK date."""
-    moment = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(UK)
-    return f"Appointment system {moment:%Y-%m-%d}"
-
-
-def add_recipients(token: ApiToken, *, campaign_name: str | None,
-                   rows: list[RecipientInput]) -> tuple[Campaign, AddReport]:
-    """Add recipients to the token's service's campaign of that name, then ask for sending.
-
-    The campaign is reused if it exists and invites to the survey open now, and is created if
-    not. Everything is saved in one transaction, and sending is asked for after it commits.
-
-    :raise CampaignError: no_open_survey, when the service has no survey open.
-    """
-    from .. import jobs
-
-    service = token.service
-    name = (campaign_name or "").strip()[:CAMPAIGN_NAME_MAX_LENGTH] or default_campaign_name()
-    try:
-        # One call at a time per service, so two calls on the same morning cannot both create
-        # the day's campaign, nor both add the same number to it.
-        db.session.execute(select(Service.id).where(Service.id == service.id).with_for_update())
-        open_survey = surveys.get_open_survey(service)
-        if open_survey is None:
-            raise CampaignError("no_open_survey")
-        campaign = db.session.scalar(
-            select(Campaign).where(Campaign.service_id == service.id, Campaign.name == name,
-                                   Campaign.survey_id == open_survey.survey.id)
-            .order_by(Campaign.id).limit(1))
-        if campaign is None:
-            campaign = campaigns.create_campaign(service=service, name=name, created_by=None)
-        report = campaigns.add_recipients(campaign, rows)
-        token_id, campaign_id = token.id, campaign.id
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    log.info("API token %s added %d recipients to campaign %s (%d skipped)", token_id,
-             report.added, campaign_id, len(report.skipped),
-             extra={"api_token_id": token_id, "campaign_id": campaign_id})
-    if report.added:
-        jobs.enqueue(jobs.send_invitations)
-    return campaign, report

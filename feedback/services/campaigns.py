@@ -32,6 +32,7 @@ from .audit import Actions
 log = logging.getLogger(__name__)
 UK = ZoneInfo("Europe/London")
 MAX_ROWS = 5000  # per upload or API call
+CAMPAIGN_NAME_MAX_LENGTH = 200  # Campaign.name's column
 LANGUAGE_NAMES = {"english": "en", "welsh": "cy", "cymraeg": "cy", "polish": "pl",
                   "polski": "pl", "romanian": "ro", "romana": "ro", "română": "ro",
                   "urdu": "ur", "اردو": "ur"}
@@ -169,6 +170,53 @@ def start_campaign(*, service: Service, name: str, rows: list[RecipientInput],
     except Exception:
         db.session.rollback()
         raise
+    return campaign, report
+
+
+def default_campaign_name(now: datetime | None = None) -> str:
+    """One campaign a day for an appointment system that names none, by the UK date."""
+    moment = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC")).astimezone(UK)
+    return f"Appointment system {moment:%Y-%m-%d}"
+
+
+def add_from_api(*, service: Service, campaign_name: str | None, rows: list[RecipientInput],
+                 token_id: int | None = None) -> tuple[Campaign, AddReport]:
+    """Add recipients to the service's campaign of that name, then ask for sending.
+
+    The campaign is reused if it exists and invites to the survey open now, and is created if
+    not. Everything is saved in one transaction, and sending is asked for after it commits.
+
+    :param token_id: the API token that called, named in the log.
+    :raise CampaignError: no_open_survey, when the service has no survey open.
+    """
+    from .. import jobs
+
+    name = (campaign_name or "").strip()[:CAMPAIGN_NAME_MAX_LENGTH] or default_campaign_name()
+    try:
+        # One call at a time per service, so two calls on the same morning cannot both create
+        # the day's campaign, nor both add the same number to it.
+        service_id = service.id
+        db.session.execute(select(Service.id).where(Service.id == service_id).with_for_update())
+        open_survey = surveys.get_open_survey(service)
+        if open_survey is None:
+            raise CampaignError("no_open_survey")
+        campaign = db.session.scalar(
+            select(Campaign).where(Campaign.service_id == service_id, Campaign.name == name,
+                                   Campaign.survey_id == open_survey.survey.id)
+            .order_by(Campaign.id).limit(1))
+        if campaign is None:
+            campaign = create_campaign(service=service, name=name, created_by=None)
+        report = add_recipients(campaign, rows)
+        campaign_id = campaign.id
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("API token %s added %d recipients to campaign %s (%d skipped)", token_id,
+             report.added, campaign_id, len(report.skipped),
+             extra={"api_token_id": token_id, "campaign_id": campaign_id})
+    if report.added:
+        jobs.enqueue(jobs.send_invitations)
     return campaign, report
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 BODY_FIELDS = ("campaign", "recipients")
 RECIPIENT_FIELDS = ("phone", "language", "role", "appointment_date")
-CAMPAIGN_NAME_MAX_LENGTH = api_tokens.CAMPAIGN_NAME_MAX_LENGTH
+CAMPAIGN_NAME_MAX_LENGTH = campaigns.CAMPAIGN_NAME_MAX_LENGTH
 
 # Machines read these, so they are in English and never translated.
 ERRORS = {
@@ -173,7 +173,7 @@ def parse_recipients(data: bytes) -> tuple[str | None, list[RecipientInput]]:
     """The campaign name and recipients in a request body.
 
     :raise BodyError: when the body is not JSON or not the expected shape; nothing is checked
-        here that add_recipients reports as a skipped recipient instead.
+        here that campaigns.add_from_api reports as a skipped recipient instead.
     """
     try:
         body = json.loads(data)
@@ -209,8 +209,9 @@ def add_recipients():
     except BodyError as error:
         return error_response(400, str(error))
     try:
-        campaign, report = api_tokens.add_recipients(g.api_token, campaign_name=campaign_name,
-                                                     rows=rows)
+        campaign, report = campaigns.add_from_api(
+            service=g.api_token.service, campaign_name=campaign_name, rows=rows,
+            token_id=g.api_token.id)
     except CampaignError as error:  # no_open_survey is the only one it raises
         return error_response(409, "The service has no survey open, so nobody can be invited. "
                                    "Ask an administrator to open one.", error=error.code)

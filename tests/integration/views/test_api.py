@@ -12,7 +12,7 @@ from feedback import create_app, jobs
 from feedback.config import TestConfig
 from feedback.extensions import limiter
 from feedback.models import Campaign, CampaignRecipient, utcnow
-from feedback.services import api_tokens
+from feedback.services import api_tokens, campaigns
 from tests.factories import create_service, create_survey, create_user
 
 GOOD = "07700 900123"  # Ofcom's drama range: a mobile that reaches nobody
@@ -82,7 +82,7 @@ def test_recipients_are_added_to_the_days_campaign_and_sending_is_asked_for(
     body = response.get_json()
     campaign = db.session.get(Campaign, body["campaign_id"])
     assert campaign.service_id == service.id
-    assert campaign.name == api_tokens.default_campaign_name()
+    assert campaign.name == campaigns.default_campaign_name()
     assert body["accepted"] == 2
     assert body["skipped"] == [
         {"index": 2, "reason": "duplicate"},
@@ -130,7 +130,7 @@ def test_nothing_is_enqueued_when_every_recipient_is_skipped(client, db, token, 
     (datetime(2026, 12, 1, 23, 30), "Appointment system 2026-12-01"),  # GMT
 ])
 def test_the_days_campaign_is_named_by_the_uk_date(now, name):
-    assert api_tokens.default_campaign_name(now) == name
+    assert campaigns.default_campaign_name(now) == name
 
 
 def test_a_service_with_no_open_survey_gets_409_and_nothing_is_stored(client, db, enqueued):
@@ -217,7 +217,7 @@ def test_an_unexpected_failure_gets_a_json_500(client, db, token, monkeypatch, c
     def fail(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(api_tokens, "add_recipients", fail)
+    monkeypatch.setattr(campaigns, "add_from_api", fail)
     with caplog.at_level(logging.ERROR, logger="feedback.views.api"):
         response = post(client, token, {"recipients": [{"phone": GOOD}]})
     assert response.status_code == 500
