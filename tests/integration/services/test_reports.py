@@ -1,0 +1,242 @@
+"""The per-service report's numbers, checked against fixtures computed by hand.
+
+Every response goes in through `responses.submit` (or the paper service), is analysed in-process
+after its commit, and reaches the report through the rollups, as in production. The expected
+figures are worked out in the comments beside each test.
+
+`figures()` prints a published line as a reader sees it: the count, or "*" where it is hidden.
+Several tests set SUPPRESS_BELOW to 1 (nothing is then small enough to hide) so that the
+figure under test shows whatever the size of the fixture; the suppression tests keep 5.
+"""
+
+from datetime import datetime
+
+import pytest
+
+from feedback.analysis.periods import parse_period
+from feedback.analysis.suppression import TOTAL, derivable
+from feedback.extensions import db as _db
+from feedback.services import reports, responses
+from tests.factories import create_service, create_survey, question_ids
+
+QUESTIONS = [
+    "fft_rating", "fft_what_was_good", "fft_what_could_improve", "home_internet",
+    "needs_help_online", "english_confidence", "who_helped",
+]
+SKIPPED = {"status": "skipped"}  # SMS: the texter sent SKIP
+BLANK = {"status": "blank"}  # paper: the box was left empty
+
+OCTOBER = parse_period("2026-10")
+MID_OCTOBER = datetime(2026, 10, 14, 10, 0)  # naive UTC, as the database keeps it
+
+
+@pytest.fixture
+def survey(db):
+    return create_survey(question_keys=QUESTIONS)
+
+
+@pytest.fixture
+def no_suppression(app, monkeypatch):
+    """Nothing is 1 to SUPPRESS_BELOW - 1, so every figure shows: for tests of the counting."""
+    monkeypatch.setitem(app.config, "SUPPRESS_BELOW", 1)
+
+
+def respond(survey, *, rating="good", good=None, improve=None, channel="web", role="patient",
+            locale="en", at=MID_OCTOBER, internet=None, needs_help=None, english=None,
+            helped_by=None):
+    """Submit one response; rating is an FFT value, or SKIPPED / BLANK for no rating."""
+    ids = question_ids(survey)
+    answers = {ids["fft_rating"]: rating if isinstance(rating, dict) else {"choice": rating}}
+    for key, text in (("fft_what_was_good", good), ("fft_what_could_improve", improve)):
+        if text is not None:
+            answers[ids[key]] = {"text": text}
+    for key, choice in (("home_internet", internet), ("needs_help_online", needs_help),
+                        ("english_confidence", english), ("who_helped", helped_by)):
+        if choice is not None:
+            answers[ids[key]] = {"choice": choice}
+    return responses.submit(
+        survey_version_id=survey.versions[0].id, channel=channel, respondent_role=role,
+        locale=locale, answers=answers, enforce_required=False, submitted_at=at,
+        assistance_mode="in_person" if channel == "assisted" else None)
+
+
+def many(count, survey, **kwargs):
+    return [respond(survey, **kwargs) for _ in range(count)]
+
+
+def figures(line: dict) -> dict:
+    """A line of Cells as a reader sees it: counts, and "*" where hidden."""
+    return {name: "*" if cell.hidden else cell.value for name, cell in line.items()}
+
+
+def table_figures(table) -> dict:
+    """A table's cells and totals as a reader sees them; None in a key names a total."""
+    keys = [(r, c) for r in table.rows for c in table.columns]
+    keys += [(r, None) for r in table.rows] + [(None, c) for c in table.columns]
+    keys.append((None, None))
+    return {key: "*" if table.cell(*key).hidden else table.cell(*key).value for key in keys}
+
+
+def build(survey, period=OCTOBER, **quote_filter):
+    _db.session.expire_all()
+    return reports.build(survey.service, period, reports.QuoteFilter(**quote_filter))
+
+
+# --- FFT ----------------------------------------------------------------------------------------
+
+
+def test_fft_shares_count_dont_know_in_the_denominator_and_leave_no_rating_out(survey):
+    many(6, survey, rating="very_good")
+    many(4, survey, rating="good")
+    many(5, survey, rating="neither")
+    many(3, survey, rating="poor")
+    many(2, survey, rating="very_poor")
+    many(5, survey, rating="dont_know")
+    many(2, survey, rating=SKIPPED, channel="sms")
+    many(3, survey, rating=BLANK, channel="paper")
+
+    report = build(survey)
+
+    # positive = very good 6 + good 4 = 10; negative = poor 3 + very poor 2 = 5.
+    # rated (the denominator) = 6 + 4 + 5 + 3 + 2 + 5 = 25, Don't know's 5 included.
+    # No rating: 2 SMS SKIPs + 3 paper blanks = 5, outside the denominator.
+    # Responses: 25 + 5 = 30. Every figure is 0 or 5 and over, so none is hidden.
+    assert figures(report.fft.line) == {"positive": 10, "neither": 5, "negative": 5,
+                                        "dont_know": 5, TOTAL: 25}
+    assert report.fft.rated.value == 25
+    assert report.fft.no_rating.value == 5
+    assert report.responses.value == 30
+    assert report.fft.positive.proportion == 10 / 25 == 0.4  # not 10/30, not 10/20
+    assert report.fft.negative.proportion == 5 / 25 == 0.2
+    assert (report.fft.positive.count, report.fft.positive.total) == (10, 25)
+
+    # Wilson 95% interval for 10/25, z = 1.959964, z² = 3.841459, n = 25, p = 0.4:
+    #   denominator = 1 + z²/n = 1 + 0.153658 = 1.153658
+    #   centre = (p + z²/2n) / denominator = (0.4 + 0.076829) / 1.153658 = 0.413319
+    #   half   = z/denominator · √(p(1-p)/n + z²/4n²)
+    #          = 1.698915 · √(0.0096 + 0.00153658) = 1.698915 · 0.105530 = 0.179286
+    #   interval = 0.413319 ∓ 0.179286 = [0.234033, 0.592605]
+    assert report.fft.positive.low == pytest.approx(0.234033, abs=1e-6)
+    assert report.fft.positive.high == pytest.approx(0.592605, abs=1e-6)
+    assert figures(report.by_channel) == {"web": 25, "sms": "*", "paper": "*", "assisted": 0,
+                                          TOTAL: 30}
+
+
+def test_an_empty_period_shows_blank_shares_and_zero_counts_not_zero_percent(survey):
+    respond(survey, rating="very_good", improve="The video kept freezing.")  # October only
+
+    report = build(survey, parse_period("2026-09"))
+
+    assert report.responses.value == 0 and not report.responses.hidden
+    assert report.fft.rated.value == 0 and report.fft.no_rating.value == 0
+    assert report.fft.positive is None and report.fft.negative is None  # blank, not 0%
+    assert figures(report.by_channel) == {"web": 0, "sms": 0, "paper": 0, "assisted": 0,
+                                          TOTAL: 0}
+    assert report.quotes == [] and report.quote_group.value == 0
+    assert report.themes.rows == () and report.barriers == []
+    assert report.helped.value == 0
+    assert all(fft.positive is None for _month, fft in report.trend)
+
+
+# --- periods in UK time ------------------------------------------------------------------------
+
+
+def test_responses_land_in_the_uk_month_and_week_they_were_given_in(survey, no_suppression):
+    # 23:30 UTC on Saturday 31 October 2026: British Summer Time ended on Sunday 25 October, so
+    # the UK is on GMT and it is still 31 October there: October, ISO week 2026-W44.
+    respond(survey, at=datetime(2026, 10, 31, 23, 30))
+    # 23:30 UTC on Tuesday 30 June 2026 is 00:30 BST on Wednesday 1 July: July, not June.
+    respond(survey, at=datetime(2026, 6, 30, 23, 30))
+    # 23:30 UTC on Sunday 5 April 2026 is 00:30 BST on Monday 6 April: week 15, not week 14.
+    respond(survey, at=datetime(2026, 4, 5, 23, 30))
+
+    def responses_in(slug):
+        return build(survey, parse_period(slug)).responses.value
+
+    assert [responses_in(s) for s in ("2026-10", "2026-11")] == [1, 0]
+    assert [responses_in(s) for s in ("2026-06", "2026-07")] == [0, 1]
+    assert [responses_in(s) for s in ("2026-W44", "2026-W45")] == [1, 0]
+    assert [responses_in(s) for s in ("2026-W14", "2026-W15")] == [0, 1]
+    # Q2 is April to June: the April response only. Q3 (July to September): the 1 July one.
+    assert [responses_in(s) for s in ("2026-Q2", "2026-Q3", "2026-Q4")] == [1, 1, 1]
+
+    # The monthly trend runs November 2025 to October 2026, with each response in its month.
+    trend = build(survey).trend
+    assert [month.slug for month, _fft in trend][::11] == ["2025-11", "2026-10"]
+    by_month = {month.slug: fft.rated.value for month, fft in trend}
+    assert {slug: n for slug, n in by_month.items() if n} == {
+        "2026-04": 1, "2026-07": 1, "2026-10": 1}
+
+
+def test_the_report_compares_with_the_previous_period_and_all_services(survey, no_suppression):
+    other = create_survey(service=create_service(slug="patient-portal", name="Patient portal"),
+                          question_keys=QUESTIONS)
+    many(3, survey, rating="good")
+    respond(survey, rating="poor")
+    september = datetime(2026, 9, 20, 9, 0)
+    respond(survey, rating="very_good", at=september)
+    respond(survey, rating="neither", at=september)
+    many(2, other, rating="very_poor")
+    many(2, other, rating="dont_know")
+
+    report = build(survey)
+
+    # This service in October: 3 good of 4 rated = 75% positive, 1 poor of 4 = 25% negative.
+    assert (report.fft.positive.proportion, report.fft.negative.proportion) == (0.75, 0.25)
+    # September: 1 very good of 2 rated = 50%; 0 negative of 2 = 0%, a real 0 (2 ratings).
+    assert report.previous == parse_period("2026-09")
+    assert report.fft_previous.positive.proportion == 0.5
+    assert report.fft_previous.negative.proportion == 0.0
+    # All services in October: positive 3 of (4 + 4) = 37.5%; negative (1 + 2) of 8 = 37.5%.
+    assert figures(report.fft_all_services.line) == {
+        "positive": 3, "neither": 0, "negative": 3, "dont_know": 2, TOTAL: 8}
+    assert report.fft_all_services.positive.proportion == 3 / 8
+    # The previous month is the trend's last but one.
+    assert report.trend[-2] == (report.previous, report.fft_previous)
+    # The other service's own report knows nothing of this one.
+    assert figures(build(other).fft.line)[TOTAL] == 4
+
+
+# --- small numbers ------------------------------------------------------------------------------
+
+
+def test_a_channel_of_three_is_hidden_with_another_so_it_cannot_be_worked_out(survey):
+    # web 12 (8 patients and 4 staff, all very good); SMS 3 (carers, poor); assisted 6
+    # (patients: 2 good, 4 neither). Inclusion answers vary so that risk levels vary.
+    many(8, survey, rating="very_good", internet="broadband", needs_help="never",
+         english="very_well")
+    many(4, survey, rating="very_good", role="staff")
+    many(3, survey, rating="poor", channel="sms", role="carer", internet="no",
+         needs_help="always", english="well")
+    many(2, survey, rating="good", channel="assisted")
+    many(4, survey, rating="neither", channel="assisted", internet="no", needs_help="sometimes",
+         english="well")
+
+    report = build(survey)
+
+    # Channels: web 12, SMS 3, paper 0, assisted 6, total 21. SMS is 1-4, so "*"; shown
+    # alone it would be 21 - 12 - 0 - 6 = 3, so the smallest other count, assisted 6, is hidden
+    # too. Now SMS + assisted = 9 and either could be anything from 1 to 8.
+    assert figures(report.by_channel) == {"web": 12, "sms": "*", "paper": 0, "assisted": "*",
+                                          TOTAL: 21}
+    assert report.by_channel["sms"].primary and not report.by_channel["assisted"].primary
+    assert derivable(report.by_channel) == []
+
+    # FFT: positive 8 + 4 + 2 = 14, neither 4, negative 3, Don't know 0; rated 21. Neither and
+    # negative are both 1-4 and hide each other (their sum, 7, is all a reader can know).
+    assert figures(report.fft.line) == {"positive": 14, "neither": "*", "negative": "*",
+                                        "dont_know": 0, TOTAL: 21}
+    assert report.fft.negative is None  # a share of a hidden count would give it back
+    assert report.fft.positive.proportion == 14 / 21
+    assert derivable(report.fft.line) == []
+
+    # Roles × FFT: patient 10/4/0/0, carer 0/0/3/0, staff 4/0/0/0. Whatever is hidden, no
+    # hidden cell or total may follow from the shown ones.
+    roles = table_figures(report.roles)
+    assert roles[("carer", "negative")] == "*" and roles[("staff", "positive")] == "*"
+    assert roles[("patient", "neither")] == "*"
+    assert derivable(report.roles) == []
+    assert derivable(report.risk) == []
+    risk = table_figures(report.risk)
+    assert risk[("sms", None)] == "*"
+    assert derivable(report.by_role) == [] and derivable(report.by_language) == []
