@@ -48,13 +48,13 @@ class Tuning:
     """Weights and thresholds of the built-in scorer, chosen on the labelled `dev` comments."""
 
     # What each FFT rating says on its own, on the score scale (1 very good .. 5 very poor).
-    rating_prior: tuple[float, ...] = (0.5, 0.25, 0.0, -0.8, -0.8)
+    rating_prior: tuple[float, ...] = (0.5, 0.25, -0.2, -0.6, -0.8)
     # How much the rating counts, by question: an answer to "how could we improve?" is about
     # what fell short, whatever the overall rating.
     rating_weight: tuple[tuple[str | None, float], ...] = (
-        (IMPROVE, 0.4), (WHY, 0.8), (GOOD, 1.0), (None, 1.0))
+        (IMPROVE, 0.6), (WHY, 0.6), (GOOD, 0.7), (None, 1.0))
     # Weight of the text against the rating: grows with the number of sentiment-bearing words.
-    text_weight: float = 0.6
+    text_weight: float = 1.0
     text_weight_per_word: float = 0.5
     text_weight_words: int = 4
     answer_words: int = 2  # "nothing" or "everything" counts as this many words
@@ -79,8 +79,8 @@ class Tuning:
     # Level boundaries on the combined score: >= level_1 is 1, >= level_2 is 2, ...
     level_1: float = 0.45
     level_2: float = 0.15
-    level_4: float = -0.05
-    level_5: float = -0.7
+    level_4: float = -0.1
+    level_5: float = -0.5
     # A sentence's own label.
     sentence_threshold: float = 0.1
 
@@ -97,11 +97,12 @@ class SentimentWordsError(ValueError):
 _NUMBER = (r"(?:\d+(?: \d+)*|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
            r"twelve|fifteen|twenty|thirty|forty|fifty|ninety|a couple of|a few|several|many)")
 _GAP = r"(?:\S+ ){0,3}"
+_GAP6 = r"(?:\S+ ){0,6}"
 
 
 def _expand(pattern: str) -> str:
     body = re.sub(r"\((?!\?)", "(?:", pattern)
-    return body.replace("{gap}", _GAP).replace("{n}", _NUMBER)
+    return body.replace("{gap}", _GAP).replace("{gap6}", _GAP6).replace("{n}", _NUMBER)
 
 
 def _bounded(pattern: str) -> str:
@@ -191,6 +192,7 @@ class Lexicon:
     no_view: re.Pattern[str]
     everything: re.Pattern[str]
     suggestion_start: re.Pattern[str]
+    suggestion_weak_start: re.Pattern[str]
     suggestion_inside: PhraseIndex
     suggestion_weight: dict[str | None, float]
 
@@ -221,14 +223,18 @@ class Lexicon:
             nothing=re.compile("|".join(_expand(p) for p in answers["nothing"])),
             everything=re.compile("|".join(_expand(p) for p in answers["everything"])),
             no_view=re.compile("|".join(_expand(p) for p in answers["no_view"])),
-            suggestion_start=re.compile(
-                "^(?:" + "|".join(_expand(p) for p in suggestions["starts"]) + r")(?!\S)"),
+            suggestion_start=_starts(suggestions["starts"]),
+            suggestion_weak_start=_starts(suggestions["weak_starts"]),
             suggestion_inside=PhraseIndex(suggestions["contains"]),
             suggestion_weight={
                 IMPROVE: weights["improve"], WHY: weights["why"], GOOD: weights["good"],
                 None: weights["none"],
             },
         )
+
+
+def _starts(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("^(?:" + "|".join(_expand(p) for p in patterns) + r")(?!\S)")
 
 
 @lru_cache(maxsize=1)
@@ -399,6 +405,8 @@ def _phrase_values(joined: str, tokens: list[str], lexicon: Lexicon,
             continue  # an earlier phrase of the list has these words
         covered[first:last + 1] = [True] * (last + 1 - first)
         value = lexicon.phrase_weights[index]
+        if value == 0:
+            continue  # "heart failure": the words say nothing about the service
         if lexicon.phrase_negatable[index]:
             value = _scope_value(tokens, first, value, lexicon)
         values.append(value)
@@ -429,13 +437,19 @@ def _clause_values(clause: _Clause, kind: str | None, lexicon: Lexicon) -> list[
         return []
     covered = [False] * len(tokens)
     values = _phrase_values(joined, tokens, lexicon, covered)
-    suggestion = kind != GOOD and (
-        _cover(_start_span(lexicon.suggestion_start.match(joined)), covered)
-        | _cover(_inside_span(joined, tokens, lexicon), covered))
+    if kind == GOOD:  # to "what was good?" a suggestion is an aside
+        return values + _word_values(tokens, covered, lexicon)
+    suggestion = (_cover(_start_span(lexicon.suggestion_start.match(joined)), covered)
+                  | _cover(_inside_span(joined, tokens, lexicon), covered))
+    weak = [False] * len(tokens)
+    weak_start = _cover(_start_span(lexicon.suggestion_weak_start.match(joined)), weak)
     word_values = _word_values(tokens, covered, lexicon)
     if suggestion:
         # "More empathy", "be more helpful": the praise word names what was missing.
         word_values = [value for value in word_values if value < 0]
+    elif weak_start and not any(v > 0 for v in values + word_values):
+        suggestion = True  # "Listen to patients", but not "Call handler was lovely"
+    if suggestion:
         values.append(lexicon.suggestion_weight[kind])
     return values + word_values
 
