@@ -1,7 +1,8 @@
 """Figures for service leads, aggregated in SQL, with small numbers suppressed."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from types import MappingProxyType
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..analysis.periods import Period, trailing_months
 from ..analysis.statistics import Share
 from ..analysis.suppression import (
+    HIDDEN,
     TOTAL,
     Cell,
     SuppressedTable,
@@ -109,6 +111,8 @@ def summaries(services: list[Service]) -> list[ServiceSummary]:
 
 RATINGS = ("very_good", "good", "neither", "poor", "very_poor", "dont_know")
 FFT_LINE = ("positive", "neither", "negative", "dont_know")
+NO_RATING = "no_rating"  # responses with no rating at all: apart from the FFT denominator
+_RATINGS_COLUMNS = (*FFT_LINE, NO_RATING)
 _FFT_GROUP = {"very_good": "positive", "good": "positive", "neither": "neither",
               "poor": "negative", "very_poor": "negative", "dont_know": "dont_know"}
 CHANNELS = ("web", "sms", "paper", "assisted")
@@ -170,13 +174,13 @@ class Report:
     by_channel: dict  # name → Cell, with TOTAL
     by_role: dict
     by_language: dict
-    roles: SuppressedTable  # role × FFT line, side by side
+    roles: SuppressedTable  # role × FFT line, side by side; row totals are rated responses
     trend: list  # [(month Period, Fft)] oldest first
     sentiment_trend: list  # [(month Period, {label: Cell, TOTAL: Cell})]
-    themes: SuppressedTable  # theme × sentiment, filtered by channel and rating
+    themes: SuppressedTable  # theme × sentiment, filtered by theme, channel and rating
     risk: SuppressedTable  # channel × risk level
     barriers: list  # [(code, domain, Cell)] most reported first, signals left out
-    barriers_by_channel: SuppressedTable  # code × channel, primary suppression only
+    barriers_by_channel: SuppressedTable  # code × channel; its row totals are the barriers'
     helped: Cell
     reach: dict  # SMS invitations in the period: name → Cell
     quotes: list  # [Quote], empty when the group is under QUOTE_MIN_GROUP
@@ -196,22 +200,71 @@ def _in(table, period: Period, service_id: int | None):
     return conditions
 
 
-def _fft(counts: dict[str, int]) -> Fft:
-    line = dict.fromkeys(FFT_LINE, 0)
-    for rating, count in counts.items():
-        if rating in _FFT_GROUP:
-            line[_FFT_GROUP[rating]] += count
-    return Fft(suppress_counts(line, threshold=_threshold()),
-               suppress_value(counts.get(NONE, 0), _threshold()))
+def _column(rating: str) -> str:
+    return NO_RATING if rating == NONE else _FFT_GROUP.get(rating, "dont_know")
 
 
-def _ratings(period: Period, service_id: int | None, **where) -> dict[str, int]:
-    query = (select(ResponseRollup.fft_rating, func.sum(ResponseRollup.responses))
-             .where(*_in(ResponseRollup, period, service_id))
-             .group_by(ResponseRollup.fft_rating))
-    for column, value in where.items():
-        query = query.where(getattr(ResponseRollup, column) == value)
-    return {rating: int(count) for rating, count in db.session.execute(query)}
+def _ratings(period: Period, service_id: int | None) -> dict[tuple[str, str], int]:
+    """(role, FFT line group or NO_RATING) → responses."""
+    counts: dict = {}
+    for role, rating, count in db.session.execute(
+            select(ResponseRollup.respondent_role, ResponseRollup.fft_rating,
+                   func.sum(ResponseRollup.responses))
+            .where(*_in(ResponseRollup, period, service_id))
+            .group_by(ResponseRollup.respondent_role, ResponseRollup.fft_rating)):
+        key = (role, _column(rating))
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
+def _ratings_table(counts: dict) -> SuppressedTable:
+    """Role × (FFT line, no rating), suppressed as one table.
+
+    The FFT line, the roles table, the responses by role and the count with no rating all
+    share figures (responses = rated + no rating, on every row and in total), so they are
+    suppressed together: hidden in one place, a figure can't be worked out from another.
+    """
+    return suppress_table(counts, ROLES, _RATINGS_COLUMNS, threshold=_threshold())
+
+
+def _subtotal(value: int, parts: list[Cell], whole: Cell, rest: Cell) -> Cell:
+    """A figure the table does not hold, value = sum of parts = whole - rest.
+
+    Shown only where the table's shown figures give it already, so it can tell a reader
+    nothing the table does not; hidden otherwise. This is why a period with 1-4 responses
+    with no rating hides the rated total and the shares: responses are shown everywhere, and
+    responses less rated would give the 1-4 back.
+    """
+    if not any(part.hidden for part in parts) or not (whole.hidden or rest.hidden):
+        return Cell(value, hidden=False, primary=False)
+    return Cell(HIDDEN, hidden=True, primary=0 < value < _threshold())
+
+
+def _fft_from(table: SuppressedTable, counts: dict) -> Fft:
+    line = {group: table.column_totals[group] for group in FFT_LINE}
+    rated = sum(count for (_role, column), count in counts.items() if column != NO_RATING)
+    line[TOTAL] = _subtotal(rated, list(line.values()), table.grand_total,
+                            table.column_totals[NO_RATING])
+    return Fft(line, table.column_totals[NO_RATING])
+
+
+def _fft(counts: dict) -> Fft:
+    return _fft_from(_ratings_table(counts), counts)
+
+
+def _roles(table: SuppressedTable, counts: dict, fft: Fft) -> SuppressedTable:
+    """Role × FFT line: the ratings table less its no-rating column, with rated totals."""
+    cells = {(role, group): table.cells[(role, group)] for role in ROLES for group in FFT_LINE}
+    row_totals = {
+        role: _subtotal(sum(counts.get((role, group), 0) for group in FFT_LINE),
+                        [cells[(role, group)] for group in FFT_LINE], table.row_totals[role],
+                        table.cells[(role, NO_RATING)])
+        for role in ROLES}
+    return SuppressedTable(
+        rows=ROLES, columns=FFT_LINE, cells=MappingProxyType(cells),
+        row_totals=MappingProxyType(row_totals),
+        column_totals=MappingProxyType({group: fft.line[group] for group in FFT_LINE}),
+        grand_total=fft.rated)
 
 
 def _counts_by(column, period: Period, service_id: int, names) -> dict:
@@ -220,6 +273,24 @@ def _counts_by(column, period: Period, service_id: int, names) -> dict:
         .where(*_in(ResponseRollup, period, service_id)).group_by(column)).all())
     return suppress_counts({name: int(found.get(name, 0)) for name in names},
                            threshold=_threshold())
+
+
+def _margins(table: SuppressedTable) -> dict:
+    """A table's row totals as a line with its grand total: the same figures, hidden alike."""
+    return {**table.row_totals, TOTAL: table.grand_total}
+
+
+def _largest_first(table: SuppressedTable) -> SuppressedTable:
+    """The rows in order of their shown totals, hidden ones last in name order.
+
+    Ordering by the true totals would place a hidden row between the shown totals around it,
+    and so say within a few how big it is.
+    """
+    def key(row):
+        total = table.row_totals[row]
+        return (1, 0, row) if total.hidden else (0, -total.value, row)
+
+    return replace(table, rows=tuple(sorted(table.rows, key=key)))
 
 
 def _monthly(period: Period, service_id: int):
@@ -232,14 +303,18 @@ def _monthly(period: Period, service_id: int):
             month_of[day] = month
             day += timedelta(days=1)
     ratings: dict = {m: {} for m in months}
-    for day, rating, count in db.session.execute(
-            select(ResponseRollup.day, ResponseRollup.fft_rating,
+    for day, role, rating, count in db.session.execute(
+            select(ResponseRollup.day, ResponseRollup.respondent_role, ResponseRollup.fft_rating,
                    func.sum(ResponseRollup.responses))
             .where(ResponseRollup.service_id == service_id, ResponseRollup.day >= start,
                    ResponseRollup.day < end)
-            .group_by(ResponseRollup.day, ResponseRollup.fft_rating)):
+            .group_by(ResponseRollup.day, ResponseRollup.respondent_role,
+                      ResponseRollup.fft_rating)):
+        # Suppressed as the period's own FFT figures are, so that a month's figures here and
+        # in that month's own report hide the same counts.
         bucket = ratings[month_of[day]]
-        bucket[rating] = bucket.get(rating, 0) + int(count)
+        key = (role, _column(rating))
+        bucket[key] = bucket.get(key, 0) + int(count)
     sentiments: dict = {m: dict.fromkeys(SENTIMENTS, 0) for m in months}
     for day, label, count in db.session.execute(
             select(CommentRollup.day, CommentRollup.sentiment_label,
@@ -252,18 +327,6 @@ def _monthly(period: Period, service_id: int):
     sentiment_trend = [(m, suppress_counts(sentiments[m], threshold=_threshold()))
                        for m in months]
     return trend, sentiment_trend
-
-
-def _roles(period: Period, service_id: int) -> SuppressedTable:
-    counts: dict = {}
-    for role, rating, count in db.session.execute(
-            select(ResponseRollup.respondent_role, ResponseRollup.fft_rating,
-                   func.sum(ResponseRollup.responses))
-            .where(*_in(ResponseRollup, period, service_id), ResponseRollup.fft_rating != NONE)
-            .group_by(ResponseRollup.respondent_role, ResponseRollup.fft_rating)):
-        key = (role, _FFT_GROUP.get(rating, "dont_know"))
-        counts[key] = counts.get(key, 0) + int(count)
-    return suppress_table(counts, ROLES, FFT_LINE, threshold=_threshold())
 
 
 def _themes(period: Period, service_id: int, quote_filter: QuoteFilter) -> SuppressedTable:
@@ -306,10 +369,13 @@ def _barriers(period: Period, service_id: int, limit: int = 10):
     helped = suppress_value(totals.pop(HELPED, 0), _threshold())
     barriers = sorted((c for c in totals if not c.startswith("signals.")),
                       key=lambda c: (-totals[c], c))[:limit]
-    table = suppress_table({k: v for k, v in by_channel.items() if k[0] in barriers},
-                           barriers, CHANNELS, threshold=_threshold(), with_totals=False)
-    return ([(code, domains[code], suppress_value(totals[code], _threshold()))
-             for code in barriers], table, helped)
+    # Each barrier's total is published beside its counts by channel, so they are suppressed
+    # as one table with totals: a shown total less shown channels must not give one back.
+    table = _largest_first(suppress_table(
+        {k: v for k, v in by_channel.items() if k[0] in barriers}, barriers, CHANNELS,
+        threshold=_threshold()))
+    return ([(code, domains[code], table.row_totals[code]) for code in table.rows], table,
+            helped)
 
 
 def _reach(period: Period, service_id: int) -> dict:
@@ -363,7 +429,13 @@ def build(service: Service, period: Period, quote_filter: QuoteFilter | None = N
     """The whole report for one service and one whole week, month or quarter."""
     quote_filter = quote_filter or QuoteFilter()
     previous = period.previous()
-    by_channel = _counts_by(ResponseRollup.channel, period, service.id, CHANNELS)
+    counts = _ratings(period, service.id)
+    ratings = _ratings_table(counts)
+    fft = _fft_from(ratings, counts)
+    risk = _risk(period, service.id)
+    # The channel line is the risk table's row totals, and responses its grand total: the
+    # same figures, so hidden alike.
+    by_channel = _margins(risk)
     trend, sentiment_trend = _monthly(period, service.id)
     barriers, barriers_by_channel, helped = _barriers(period, service.id)
     quotes, quote_group = _quotes(period, service.id, quote_filter)
@@ -371,16 +443,16 @@ def build(service: Service, period: Period, quote_filter: QuoteFilter | None = N
     return Report(
         service=service, period=period, previous=previous,
         responses=by_channel[TOTAL],
-        fft=_fft(_ratings(period, service.id)),
+        fft=fft,
         fft_previous=_fft(_ratings(previous, service.id)),
         fft_all_services=_fft(_ratings(period, None)),
         by_channel=by_channel,
-        by_role=_counts_by(ResponseRollup.respondent_role, period, service.id, ROLES),
+        by_role=_margins(ratings),
         by_language=_counts_by(ResponseRollup.locale, period, service.id, LANGUAGES),
-        roles=_roles(period, service.id),
+        roles=_roles(ratings, counts, fft),
         trend=trend, sentiment_trend=sentiment_trend,
         themes=_themes(period, service.id, quote_filter),
-        risk=_risk(period, service.id),
+        risk=risk,
         barriers=barriers, barriers_by_channel=barriers_by_channel, helped=helped,
         reach=_reach(period, service.id),
         quotes=quotes, quote_group=quote_group, high_risk_quotes=high_risk_quotes,

@@ -214,13 +214,30 @@ def test_a_channel_of_three_is_hidden_with_another_so_it_cannot_be_worked_out(su
 
     report = build(survey)
 
-    # Channels: web 12, SMS 3, paper 0, assisted 6, total 21. SMS is 1-4, so "*"; shown
-    # alone it would be 21 - 12 - 0 - 6 = 3, so the smallest other count, assisted 6, is hidden
-    # too. Now SMS + assisted = 9 and either could be anything from 1 to 8.
-    assert figures(report.by_channel) == {"web": 12, "sms": "*", "paper": 0, "assisted": "*",
+    # Channels: web 12, SMS 3, paper 0, assisted 6, total 21. SMS is 1-4, so "*", and another
+    # channel must hide with it or 21 - 12 - 0 - 6 would give the 3 back. The channel line is
+    # the row totals of the channel x risk table, so that table decides which:
+    #              high  medium  low  unknown | total
+    #   web          0     0      8     4*    |  12     (4 staff answered no inclusion questions)
+    #   SMS          3*    0      0     0     |   3*    (no internet, always needs help)
+    #   paper        0     0      0     0     |   0
+    #   assisted     4*    0      0     2*    |   6
+    #   total        7     0      8     6     |  21
+    # Hiding web's 4 and assisted's 4 and 2 keeps each column safe, and web's total (12) must
+    # go too, or 12 - 8 would give its 4 back. Check by hand: with a = assisted unknown,
+    # assisted high = 6 - a, SMS = 7 - (6 - a) = 1 + a, web unknown = 6 - a, web = 14 - a;
+    # a = 1, 2, 3 or 4 all fit, so no hidden figure can be pinned down.
+    assert figures(report.by_channel) == {"web": "*", "sms": "*", "paper": 0, "assisted": 6,
                                           TOTAL: 21}
-    assert report.by_channel["sms"].primary and not report.by_channel["assisted"].primary
+    assert report.by_channel["sms"].primary and not report.by_channel["web"].primary
     assert derivable(report.by_channel) == []
+    assert table_figures(report.risk) == {
+        **{(c, level): 0 for c in reports.CHANNELS for level in reports.RISK_LEVELS},
+        ("web", "low"): 8, ("web", "unknown"): "*", ("sms", "high"): "*",
+        ("assisted", "high"): "*", ("assisted", "unknown"): "*",
+        ("web", None): "*", ("sms", None): "*", ("paper", None): 0, ("assisted", None): 6,
+        (None, "high"): 7, (None, "medium"): 0, (None, "low"): 8, (None, "unknown"): 6,
+        (None, None): 21}
 
     # FFT: positive 8 + 4 + 2 = 14, neither 4, negative 3, Don't know 0; rated 21. Neither and
     # negative are both 1-4 and hide each other (their sum, 7, is all a reader can know).
@@ -237,6 +254,61 @@ def test_a_channel_of_three_is_hidden_with_another_so_it_cannot_be_worked_out(su
     assert roles[("patient", "neither")] == "*"
     assert derivable(report.roles) == []
     assert derivable(report.risk) == []
-    risk = table_figures(report.risk)
-    assert risk[("sms", None)] == "*"
     assert derivable(report.by_role) == [] and derivable(report.by_language) == []
+
+
+def test_no_rating_count_cannot_be_worked_out_from_responses_less_rated(survey):
+    many(6, survey, rating="good")
+    many(2, survey, rating=SKIPPED, channel="sms")
+
+    report = build(survey)
+
+    # No rating: 2, so "*". Responses, 6 + 2 = 8, are the total of every line (channels, roles,
+    # languages), and responses = rated + no rating; so showing rated (6) beside them would
+    # give the 2 back. Within that line rated is the smaller figure to hide, and with it go
+    # the shares computed from it.
+    assert report.fft.no_rating.hidden and report.fft.no_rating.primary
+    assert report.responses.value == 8
+    assert report.fft.rated.hidden and not report.fft.rated.primary
+    assert report.fft.positive is None and report.fft.negative is None
+    assert report.roles.grand_total.hidden
+    assert derivable(report.roles) == []
+
+
+def test_a_figure_in_two_places_is_hidden_in_both_or_shown_in_both(survey):
+    # web 7 (patients, good), SMS 3 (patients, poor, all at high risk), assisted 6 (carers:
+    # 5 very good, 1 Don't know).
+    many(7, survey, rating="good", internet="broadband", needs_help="never", english="well")
+    many(3, survey, rating="poor", channel="sms", internet="no", needs_help="always",
+         english="not_well")
+    many(5, survey, rating="very_good", channel="assisted", role="carer")
+    respond(survey, rating="dont_know", channel="assisted", role="carer")
+
+    report = build(survey)
+
+    # The channel line and the channel x risk table's row totals are the same figures: if one
+    # hid SMS's 3 with assisted and the other with web, the two together would give it back.
+    assert {c: report.by_channel[c] for c in reports.CHANNELS} == dict(report.risk.row_totals)
+    assert report.by_channel[TOTAL] == report.risk.grand_total == report.responses
+    # Likewise the FFT line and the roles table's column totals and grand total.
+    assert {g: report.fft.line[g] for g in reports.FFT_LINE} == dict(report.roles.column_totals)
+    assert report.fft.rated == report.roles.grand_total
+    # positive 7 + 5 = 12, negative 3 (hidden), Don't know 1 (hidden); rated 16.
+    assert figures(report.fft.line) == {"positive": 12, "neither": 0, "negative": "*",
+                                        "dont_know": "*", TOTAL: 16}
+    assert derivable(report.risk) == [] and derivable(report.roles) == []
+
+
+def test_a_barrier_hidden_in_one_channel_cannot_be_worked_out_from_its_total(survey):
+    many(6, survey, internet="no")
+    many(3, survey, internet="no", channel="sms")
+
+    report = build(survey)
+
+    # No home internet: web 6, SMS 3, total 9. The list of barriers shows the total, so the
+    # table by channel must not show web's 6 beside SMS's "*": 9 - 6 = 3.
+    codes = {code: cell for code, _domain, cell in report.barriers}
+    table = report.barriers_by_channel
+    assert table.cell("access.no_home_internet", "sms").hidden
+    assert codes["access.no_home_internet"] == table.cell("access.no_home_internet", None)
+    assert derivable(table) == []
