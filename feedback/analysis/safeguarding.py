@@ -6,12 +6,15 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .text import PatternScreen
+
 CATEGORIES = ("self_harm", "abuse_or_neglect", "urgent_medical")
+EXCLUSION = "exclusion"
 DEFAULT_PATH = Path(__file__).parent / "data" / "safeguarding.toml"
 
 # People mix languages, so English patterns are applied to every comment.
@@ -35,6 +38,10 @@ _FOLD = {
     "\u0647": "\u06c1",
     "\u0640": "",
 }
+
+
+# (category or EXCLUSION, compiled pattern)
+_Entries = tuple[tuple[str, re.Pattern[str]], ...]
 
 
 class SafeguardingRulesError(ValueError):
@@ -69,6 +76,10 @@ class SafeguardingRules:
     languages: tuple[str, ...]
     patterns: dict[str, dict[str, tuple[re.Pattern[str], ...]]]
     exclusions: dict[str, tuple[re.Pattern[str], ...]]
+    # Per set of languages: every (category or EXCLUSION, pattern) and a screen over them.
+    _screened: dict[tuple[str, ...], tuple[_Entries, PatternScreen]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> SafeguardingRules:
@@ -117,6 +128,23 @@ class SafeguardingRules:
             # Erring on the side of flagging: an unrecognised language gets every pattern.
             return self.languages
         return (ALWAYS,) if primary == ALWAYS else (ALWAYS, primary)
+
+    def screened(self, languages: tuple[str, ...]) -> tuple[_Entries, PatternScreen]:
+        """The patterns for these languages as (category or EXCLUSION, pattern), with a screen
+        that says which of them could match a folded text; built on first use."""
+        cached = self._screened.get(languages)
+        if cached is None:
+            entries = tuple(
+                (EXCLUSION, pattern) for lang in languages for pattern in self.exclusions[lang]
+            ) + tuple(
+                (category, pattern)
+                for category in CATEGORIES
+                for lang in languages
+                for pattern in self.patterns[category][lang]
+            )
+            screen = PatternScreen([pattern.pattern for _, pattern in entries], ignore_case=True)
+            cached = self._screened[languages] = (entries, screen)
+        return cached
 
 
 def _string_list(value: Any, where: str) -> list[str]:
@@ -183,21 +211,6 @@ def default_rules() -> SafeguardingRules:
     return SafeguardingRules.load()
 
 
-@lru_cache(maxsize=256)
-def _any_of(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
-    if not patterns:
-        return None
-    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
-
-
-def _spans(patterns: tuple[re.Pattern[str], ...], folded: str) -> list[tuple[int, int]]:
-    # One search over all of them first: most comments match none, and then that is all.
-    combined = _any_of(patterns)
-    if combined is None or combined.search(folded) is None:
-        return []
-    return [found.span() for pattern in patterns for found in pattern.finditer(folded)]
-
-
 def _overlaps(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in others)
 
@@ -237,15 +250,28 @@ def check(
     rules = rules or default_rules()
     text = text or ""
     folded, origin = fold(text)
-    languages = rules.languages_for(language)
-    excluded = [span for lang in languages for span in _spans(rules.exclusions[lang], folded)]
+    entries, screen = rules.screened(rules.languages_for(language))
+    # Most comments match nothing, and the screen says so with one search; a pattern it lets
+    # through is then run as written, so what is found is what the patterns alone would find.
+    possible = screen.possible(folded)
+    if possible is not None:
+        entries = tuple(entries[index] for index in possible)
+    if all(kind == EXCLUSION for kind, _ in entries):
+        return SafeguardingResult(False, (), (), rules.version)
+    excluded = [
+        found.span()
+        for kind, pattern in entries
+        if kind == EXCLUSION
+        for found in pattern.finditer(folded)
+    ]
     matches: list[Match] = []
     for category in CATEGORIES:
         spans = [
-            span
-            for lang in languages
-            for span in _spans(rules.patterns[category][lang], folded)
-            if not _overlaps(span, excluded)
+            found.span()
+            for kind, pattern in entries
+            if kind == category
+            for found in pattern.finditer(folded)
+            if not _overlaps(found.span(), excluded)
         ]
         matches.extend(_category_matches(text, origin, spans, category))
     matches.sort(key=lambda match: (match.start, match.end, CATEGORIES.index(match.category)))

@@ -12,6 +12,7 @@ from feedback.analysis.safeguarding import (
     SafeguardingRules,
     SafeguardingRulesError,
     check,
+    fold,
 )
 
 SELF, ABUSE, URGENT = CATEGORIES
@@ -148,6 +149,7 @@ def test_spelling_variants_still_flag(text, language):
     assert check(text, language).flagged
 
 
+
 # Borderline phrases, decided: erring on flagging, except for clear idioms and service names.
 NOT_FLAGGED = [
     "The carer was lovely and helped me log in",
@@ -190,6 +192,31 @@ FLAGGED_ON_PURPOSE = [
 @pytest.mark.parametrize(("text", "category"), FLAGGED_ON_PURPOSE)
 def test_negated_or_ambiguous_disclosures_are_flagged_anyway(text, category):
     assert category in check(text, "en").categories
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("I feel \u017fuicidal", id="long s, which IGNORECASE reads as s"),
+        pytest.param("I want to \u212aILL MYSELF", id="kelvin sign, which reads as K"),
+        pytest.param("I want to KİLL MYSELF", id="turkish dotted capital I"),
+        pytest.param("Σ I want to kill myself", id="greek capital sigma"),
+    ],
+)
+def test_letters_that_lower_casing_treats_unlike_the_patterns_still_flag(text):
+    assert check(text, "en").categories == (SELF,)
+
+
+@pytest.mark.parametrize("language", [None, "en", "cy", "pl", "ro", "ur"])
+def test_the_screen_lets_through_every_pattern_that_matches_an_example(language):
+    rules = SafeguardingRules.load()
+    entries, screen = rules.screened(rules.languages_for(language))
+    texts = [text for _, text, _ in FLAGGED] + NOT_FLAGGED + [t for t, _ in FLAGGED_ON_PURPOSE]
+    for text in texts:
+        folded = fold(text)[0]
+        possible = screen.possible(folded)
+        matching = {i for i, (_, pattern) in enumerate(entries) if pattern.search(folded)}
+        assert possible is None or matching <= set(possible), text
 
 
 def test_the_chest_pain_clinic_exclusion_does_not_hide_a_separate_disclosure():

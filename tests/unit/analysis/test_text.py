@@ -1,8 +1,10 @@
 """Sentence splitting and word tokens for comments in every service language."""
 
+import re
+
 import pytest
 
-from feedback.analysis.text import sentences, words
+from feedback.analysis.text import PatternScreen, required_strings, sentences, words
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,83 @@ def test_words(text, expected):
 
 def test_words_compose_decomposed_accents():
     assert words("dw\u0302r") == ["dŵr"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"suicid\w*", [{"suicid"}]),
+        (r"kill(s|ed|ing)?\W+(my\W*self)", [{"kill"}, {"self"}]),
+        (r"(hits?|kick\w*|slap)", [{"hit", "kick", "slap"}]),
+        (r"colou?r", [{"color", "colour"}]),
+        (r"(?<!\w)(?:over\W*dos\w*)(?!\w)", [{"over"}, {"dos"}]),
+        (r"(?P<who>he|she) said", [{"he said"}]),
+        (r"a{2,3}bc", [{"aabc"}]),
+        (r"x{}y", [{"x{}y"}]),
+        (r"\u0651abc", [{"\u0651abc"}]),
+        (r"[abc]def", [{"def"}]),
+        (r"(no|go) (a|b)", [{"no a", "no b", "go a", "go b"}]),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_required_strings_are_what_every_match_must_contain(pattern, expected):
+    assert [set(strings) for strings in required_strings(pattern)] == expected
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"(a)\1", r"(?i)abc", r"(?x) a b c", r"(?>abc)", r"\w+", r"x|\d", "(ab", r"\N{DASH}"],
+)
+def test_a_pattern_the_screen_cannot_read_needs_nothing_so_is_always_tried(pattern):
+    assert required_strings(pattern) == ()
+
+
+def test_required_strings_with_ignore_case_are_lower_case_and_skip_dotless_i():
+    assert required_strings(r"Chest\W+PAIN", ignore_case=True) == (
+        frozenset({"chest"}),
+        frozenset({"pain"}),
+    )
+    # IGNORECASE matches dotless ı to i, which lower-casing would not find.
+    assert required_strings("kıll", ignore_case=True) == ()
+
+
+SCREENED = [
+    r"suicid\w*",
+    r"kill(s|ed|ing)?\W+(my\W*self|himself)",
+    r"(he|she)\W+(?:\w+\W+){0,3}?(hits?|kicks?)\W+me",
+    r"no\W+(insulin|meds)",
+    r"(?<!\w)خود\W*کشی(?!\w)",
+    r"\w+",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "", "nothing here", "he sometimes hits me", "She kicks me", "I want to kill myself",
+        "suicidal", "killed himself", "no insulin", "no meds left", "خود کشی", "hitting kill",
+        "ſuicidal", "KİLL MYSELF", "Σ kill myself", "\u212aill myself", "ab\u0301c suicide",
+    ],
+)
+@pytest.mark.parametrize("ignore_case", [False, True])
+def test_the_screen_lets_through_every_pattern_that_matches(text, ignore_case):
+    flags = re.IGNORECASE if ignore_case else 0
+    screen = PatternScreen(SCREENED, ignore_case=ignore_case)
+    possible = screen.possible(text)
+    matching = {i for i, pattern in enumerate(SCREENED) if re.search(pattern, text, flags)}
+    assert possible is None or matching <= set(possible)
+
+
+def test_the_screen_rules_out_patterns_whose_strings_are_missing():
+    screen = PatternScreen(SCREENED, ignore_case=True)
+    assert screen.possible("The nurse was kind") == (5,)
+    assert screen.possible("He KICKS me") == (2, 5)
+    assert screen.possible("kill the pain, not myself") == (1, 5)
+
+
+def test_the_screen_cannot_tell_when_lower_casing_differs_from_ignore_case():
+    screen = PatternScreen(SCREENED, ignore_case=True)
+    # re.IGNORECASE matches long s to s and dotted İ to i; str.lower() does not.
+    assert screen.possible("ſuicidal") is None
+    assert screen.possible("KİLL MYSELF") is None
+    assert screen.possible("خود کشی") == (4, 5)
