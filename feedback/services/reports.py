@@ -338,10 +338,11 @@ def _themes(period: Period, service_id: int, quote_filter: QuoteFilter) -> Suppr
         query = query.where(CommentRollup.channel == quote_filter.channel)
     if quote_filter.rating:
         query = query.where(CommentRollup.fft_rating == quote_filter.rating)
+    if quote_filter.theme:
+        query = query.where(CommentRollup.theme == quote_filter.theme)
     counts = {(theme, label): int(count) for theme, label, count in db.session.execute(query)}
-    found = sorted({theme for theme, _label in counts},
-                   key=lambda t: -sum(v for (th, _l), v in counts.items() if th == t))
-    return suppress_table(counts, found, SENTIMENTS, threshold=_threshold())
+    found = sorted({theme for theme, _label in counts})
+    return _largest_first(suppress_table(counts, found, SENTIMENTS, threshold=_threshold()))
 
 
 def _risk(period: Period, service_id: int) -> SuppressedTable:

@@ -13,11 +13,12 @@ from datetime import datetime
 
 import pytest
 
-from feedback.analysis.periods import parse_period
+from feedback.analysis.periods import parse_period, period_containing, uk_date
 from feedback.analysis.suppression import TOTAL, derivable
 from feedback.extensions import db as _db
-from feedback.services import reports, responses
-from tests.factories import create_service, create_survey, question_ids
+from feedback.models import utcnow
+from feedback.services import paper, reports, responses
+from tests.factories import create_service, create_survey, create_user, question_ids
 
 QUESTIONS = [
     "fft_rating", "fft_what_was_good", "fft_what_could_improve", "home_internet",
@@ -312,3 +313,131 @@ def test_a_barrier_hidden_in_one_channel_cannot_be_worked_out_from_its_total(sur
     assert table.cell("access.no_home_internet", "sms").hidden
     assert codes["access.no_home_internet"] == table.cell("access.no_home_internet", None)
     assert derivable(table) == []
+
+
+# --- what counts, and when ---------------------------------------------------------------------
+
+
+def test_held_back_paper_sheets_count_only_once_their_batch_is_final(survey, no_suppression):
+    admin = create_user(email="admin@nhs.test", name="Ada Admin", role="admin")
+    volunteer = create_user(email="v1@nhs.test", name="Volunteer 1", role="volunteer")
+    run = paper.create_print_run(service=survey.service, locale="en", large_print=False,
+                                 sheet_count=20, site="Riverside clinic", created_by=admin)
+    batch = paper.open_batch(service=survey.service, site="Riverside clinic",
+                             received_on=uk_date(utcnow()), expected_sheets=3,
+                             check_share=0.1, opened_by=volunteer)
+    # Sheets the blind check would not pick, so the batch can be finalised without a second
+    # volunteer.
+    sheets = [r for r in paper.sheet_references(run) if not paper.needs_check(r, 0.1)][:3]
+    ids = question_ids(survey)
+    for reference, rating in zip(sheets, ({"choice": "good"}, {"choice": "poor"}, BLANK),
+                                 strict=True):
+        paper.key_sheet(batch=batch, reference=reference, respondent_role="patient",
+                        answers={str(ids["fft_rating"]): rating}, keyed_by=volunteer)
+    # Keyed sheets are stored now, but this month's report does not count them yet.
+    this_month = period_containing("month", uk_date(utcnow()))
+    assert build(survey, this_month).responses.value == 0
+
+    paper.finalise(batch, finalised_by=volunteer)
+
+    # Now: 3 paper responses, 2 rated (1 good, 1 poor) and 1 left blank. 1 of 2 = 50%.
+    report = build(survey, this_month)
+    assert figures(report.by_channel) == {"web": 0, "sms": 0, "paper": 3, "assisted": 0,
+                                          TOTAL: 3}
+    assert figures(report.fft.line) == {"positive": 1, "neither": 0, "negative": 1,
+                                        "dont_know": 0, TOTAL: 2}
+    assert report.fft.no_rating.value == 1
+    assert report.fft.positive.proportion == 0.5
+
+
+def test_a_corrected_rating_moves_the_count(survey, no_suppression):
+    response = respond(survey, rating="good")
+    respond(survey, rating="very_good")
+    assert figures(build(survey).fft.line) == {"positive": 2, "neither": 0, "negative": 0,
+                                               "dont_know": 0, TOTAL: 2}
+    ids = question_ids(survey)
+    responses.correct_response(
+        response_id=response.id, reason="Keyed wrongly: the sheet says poor",
+        answers={ids["fft_rating"]: {"choice": "poor"}},
+        corrected_by=create_user(role="admin", email="admin@nhs.test"), enforce_required=False)
+
+    # Re-analysis rebuilt the day: 1 very good, 1 poor. Positive 1 of 2, negative 1 of 2.
+    report = build(survey)
+    assert figures(report.fft.line) == {"positive": 1, "neither": 0, "negative": 1,
+                                        "dont_know": 0, TOTAL: 2}
+    assert report.responses.value == 2  # moved, not added
+
+
+# --- quotes and themes -------------------------------------------------------------------------
+
+
+def test_quotes_need_ten_comments_in_the_group_and_never_include_safeguarding(survey):
+    many(9, survey, good="Dr Patel was lovely and kind.")
+    # The group is 9 comments, under QUOTE_MIN_GROUP (10): no quotes, but the count shows.
+    report = build(survey)
+    assert report.quotes == [] and report.quote_group.value == 9
+
+    # A comment that may disclose risk goes to its reviewers: it is not quoted and not in
+    # the group, which stays at 9.
+    respond(survey, improve="Some days I want to end my life.")
+    report = build(survey)
+    assert report.quotes == [] and report.quote_group.value == 9
+
+    respond(survey, good="Dr Patel was lovely and kind.")
+    # Now 10: quotes appear, 6 at most, each redacted.
+    report = build(survey)
+    assert report.quote_group.value == 10
+    assert [q.text for q in report.quotes] == ["Dr [NAME] was lovely and kind."] * 6
+    assert all(q.themes == ("staff_attitude",) for q in report.quotes)
+    assert report.high_risk_quotes == []  # nobody answered enough to be at high risk
+
+
+def test_filters_narrow_both_the_themes_table_and_the_quotes(survey):
+    # 10 web, rated poor: "The video kept freezing." → technical, negative.
+    # 10 SMS, rated very good: "The nurse was lovely and kind." → staff attitude, positive.
+    many(10, survey, rating="poor", improve="The video kept freezing.")
+    many(10, survey, rating="very_good", good="The nurse was lovely and kind.", channel="sms")
+
+    everything = build(survey)
+    assert set(everything.themes.rows) == {"technical", "staff_attitude"}
+    assert everything.themes.cell("technical", "negative").value == 10
+    assert everything.themes.cell("staff_attitude", "positive").value == 10
+    assert everything.quote_group.value == 20
+
+    for quote_filter, theme, channel, rating in (
+            ({"channel": "sms"}, "staff_attitude", "sms", "very_good"),
+            ({"rating": "poor"}, "technical", "web", "poor"),
+            ({"theme": "technical"}, "technical", "web", "poor")):
+        report = build(survey, **quote_filter)
+        assert report.themes.rows == (theme,), quote_filter
+        assert report.themes.grand_total.value == 10
+        assert report.quote_group.value == 10
+        assert len(report.quotes) == 6
+        assert all(q.channel == channel and q.fft_rating == rating and theme in q.themes
+                   for q in report.quotes), quote_filter
+
+    nothing = build(survey, channel="paper")
+    assert nothing.themes.rows == () and nothing.quotes == []
+    assert nothing.quote_group.value == 0
+
+
+def test_themes_are_listed_by_shown_total_with_hidden_ones_last(survey):
+    many(5, survey, improve="The app crashed every time.")  # access and technical, negative
+    respond(survey, improve="I could not log in to the app.")  # access, neutral
+    respond(survey, good="The nurse was lovely and kind.")  # staff attitude, positive
+
+    report = build(survey)
+
+    #                 positive  neutral  negative | total
+    #   access            0        1*       5*    |   6*
+    #   staff             1*       0        0     |   1*
+    #   technical         0        0        5     |   5
+    #   total             1*       1*      10*    |  12
+    # Access's neutral 1 and staff's positive 1 are 1-4; protecting them hides access's 5,
+    # its total 6 and the negative column's 10 as well. By true totals access (6) would come
+    # first, above technical's shown 5, telling a reader it is at least 5: hidden rows go
+    # last, in name order.
+    assert report.themes.rows == ("technical", "access_login", "staff_attitude")
+    assert {r: figures({"": report.themes.cell(r, None)})[""] for r in report.themes.rows} == {
+        "technical": 5, "access_login": "*", "staff_attitude": "*"}
+    assert derivable(report.themes) == []
