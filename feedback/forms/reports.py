@@ -1,12 +1,14 @@
-"""Forms for service leads: SMS campaigns, and the words for what happened to their texts."""
+"""Forms for service leads: SMS campaigns, report periods and filters, and their words."""
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from werkzeug.datastructures import FileStorage
-from wtforms import StringField
+from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, StopValidation
 
+from ..analysis.periods import Period, parse_period
 from ..services.campaigns import MAX_ROWS
 
 MAX_UPLOAD_BYTES = 1024 * 1024  # bytes; MAX_ROWS rows of all four columns need about a fifth
@@ -127,3 +129,92 @@ DOMAIN_LABELS = {
     "channel": _l("Channel"),
     "help": _l("Help"),
 }
+
+
+# --- the reports' words and filters ------------------------------------------------------------
+
+PERIOD_KIND_LABELS = {
+    "week": _l("Weeks"),
+    "month": _l("Months"),
+    "quarter": _l("Quarters"),
+}
+# The FFT's six answers (DOMAIN.md), word for word.
+RATING_LABELS = {
+    "very_good": _l("Very good"),
+    "good": _l("Good"),
+    "neither": _l("Neither good nor poor"),
+    "poor": _l("Poor"),
+    "very_poor": _l("Very poor"),
+    "dont_know": _l("Don't know"),
+}
+# services.reports.FFT_LINE: the six answers as NHS England groups them.
+FFT_LINE_LABELS = {
+    "positive": _l("Very good or good"),
+    "neither": _l("Neither good nor poor"),
+    "negative": _l("Poor or very poor"),
+    "dont_know": _l("Don't know"),
+}
+RESPONDENT_ROLE_LABELS = {
+    "patient": _l("Patients"),
+    "carer": _l("Carers"),
+    "staff": _l("Staff"),
+}
+# The rollups' "" sentiment: a comment in a language the sentiment scorer does not read.
+NOT_SCORED_LABEL = _l("Not scored")
+# What needs a lead's attention on the overview (services.overview.Attention.kind).
+ATTENTION_LABELS = {
+    "negative_comments": _l("More comments were negative than last month"),
+    "channel_stopped": _l("A way of answering stopped reaching people"),
+    "sms_failing": _l("Most text message invitations could not be delivered"),
+}
+RECENT_PERIODS = {"week": 12, "month": 12, "quarter": 8}  # how many the period picker offers
+
+
+def _choices(anything, labels: dict) -> list[SelectChoice]:
+    """"Any" (the empty value), then every labelled choice."""
+    return [SelectChoice("", anything)] + [SelectChoice(k, v) for k, v in labels.items()]
+
+
+class ReportForm(FlaskForm):
+    """The report's period and quote filters, from the query string: bookmarkable, so no CSRF.
+
+    A bad period is not a form error but a page that does not exist (the view answers 404);
+    the filters are checked against their lists like any choice.
+    """
+
+    class Meta:
+        csrf = False
+
+    kind = SelectField(_l("Kind of period"), choices=[SelectChoice("", "")] + [
+        SelectChoice(kind, label) for kind, label in PERIOD_KIND_LABELS.items()])
+    period = SelectField(_l("Report period"), validate_choice=False)
+    theme = SelectField(_l("Theme"), default="",
+                        invalid_choice_message=_l("Choose a theme from the list"))
+    channel = SelectField(
+        _l("How they answered"), default="",
+        invalid_choice_message=_l("Choose a way of answering from the list"),
+        choices=_choices(_l("Any way"), CHANNEL_LABELS))
+    rating = SelectField(
+        _l("Rating"), default="", invalid_choice_message=_l("Choose a rating from the list"),
+        choices=_choices(_l("Any rating"), RATING_LABELS))
+
+    def __init__(self, *args, themes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.theme.choices = _choices(_("Any theme"), dict(themes))
+
+    def chosen_period(self, default: Period) -> Period | None:
+        """The period asked for: a slug, else the default of the kind asked for; None if the
+        slug names no period or the kind is unknown (the view says so with a 404)."""
+        if self.period.data:
+            try:
+                return parse_period(self.period.data)
+            except ValueError:
+                return None
+        if self.kind.data and self.kind.data not in PERIOD_KIND_LABELS:
+            return None
+        return default
+
+    def filter_errors(self) -> bool:
+        """Validates the filters alone; True when one of them is wrong."""
+        valid = [field.validate(self) for field in (self.theme, self.channel, self.rating)]
+        return not all(valid)
