@@ -61,15 +61,16 @@ PROFILES = 500  # distinct sets of inclusion answers per survey and channel
 LEAD_EMAIL = "lead@bench.invalid"
 LEAD_PASSWORD = "a bench lead's password"
 
-# (slug, name, kind, survey, share of responses): the first is the one measured.
+# (slug, name, kind, survey, share of responses): the first is the one measured. The short
+# survey asks too few inclusion questions to tell anyone's exclusion risk ("unknown").
 SERVICES = [
     ("video-appointments", "Video appointments", "video_consultation", "full", 25),
-    ("patient-portal", "Patient portal", "portal", "short", 18),
+    ("patient-portal", "Patient portal", "portal", "full", 18),
     ("online-booking", "Online appointment booking", "online_booking", "short", 14),
-    ("blood-pressure-at-home", "Blood pressure at home", "remote_monitoring", "short", 10),
+    ("blood-pressure-at-home", "Blood pressure at home", "remote_monitoring", "full", 10),
     ("repeat-prescriptions", "Repeat prescriptions online", "portal", "short", 9),
     ("physio-app", "Physiotherapy app", "app", "full", 7),
-    ("online-consultations", "Online consultations", "online_booking", "short", 6),
+    ("online-consultations", "Online consultations", "online_booking", "full", 6),
     ("diabetes-monitoring", "Diabetes monitoring at home", "remote_monitoring", "full", 5),
     ("test-results", "Test results by text", "other", "short", 4),
     ("mental-health-app", "Mental health self-help app", "app", "short", 2),
@@ -77,6 +78,9 @@ SERVICES = [
 # Share of responses with free text: 20% "could improve" only, 12% "was good" only, 8% both.
 COMMENT_MIX = ((0.20, ("fft_what_could_improve",)), (0.32, ("fft_what_was_good",)),
                (0.40, ("fft_what_was_good", "fft_what_could_improve")))
+# Odds that an inclusion answer is any answer rather than one that shows no barrier: people
+# reached on paper or with help meet more barriers than those who answer on the web.
+BARRIER_ODDS = {"web": 0.06, "sms": 0.10, "paper": 0.15, "assisted": 0.20}
 NO_RATING = {"paper": 0.04, "sms": 0.02}  # paper left blank, an SMS survey abandoned
 SAFEGUARDING_SHARE = 0.0005  # "could improve" comments that may disclose risk
 
@@ -163,6 +167,8 @@ class Generator:
         self.rating_cumulative = {c: _cumulative(w) for c, w in RATING_WEIGHTS.items()}
         self.version = analyser_version()
         self.weights_version = exclusion.default_weights().version
+        self.clean = {key: self._clean(q) for key, q in questions.items()
+                      if q.kind not in ("fft_rating", "free_text")}
         self.profiles = {(survey, channel): [self._profile(survey, channel)
                                              for _ in range(PROFILES)]
                          for survey in ("full", "short") for channel in self.channels}
@@ -186,6 +192,20 @@ class Generator:
             texts[locale] = {"fft_what_was_good": good, "fft_what_could_improve": improve}
         return texts
 
+    def _clean(self, question: Question) -> list:
+        """The answers to a question that give no reason for exclusion risk on their own."""
+        values = [o["value"] for o in question.options]
+        if question.kind == "multiple_choice":
+            exclusive = [o["value"] for o in question.options if o.get("exclusive")]
+            ordinary = [v for v in values if v not in exclusive]
+            candidates = [ordinary, *([v] for v in values)]
+        else:
+            candidates = values
+        baseline = {r.code for r in exclusion.assess({}, channel="web").reasons}
+        return [c for c in candidates
+                if {r.code for r in exclusion.assess({question.key: c}, channel="web").reasons}
+                <= baseline]
+
     def _profile(self, survey: str, channel: str) -> Profile:
         keys = FULL_SURVEY if survey == "full" else SHORT_SURVEY
         rows, given = [], {}
@@ -198,17 +218,19 @@ class Generator:
             status = "answered"
             if self.rng.random() < 0.12:
                 status = "blank" if channel == "paper" else "skipped"
-            elif question.kind == "multiple_choice":
-                exclusive = sorted(o["value"] for o in question.options if o.get("exclusive"))
-                ordinary = [v for v in values if v not in exclusive]
-                if exclusive and self.rng.random() < 0.3:
-                    choices = [self.rng.choice(exclusive)]
-                else:
-                    choices = self.rng.sample(ordinary, self.rng.randint(1, min(3, len(ordinary))))
-                given[key] = choices
             else:
-                choice = self.rng.choice(values)
-                given[key] = choice
+                if self.rng.random() < BARRIER_ODDS[channel] or not self.clean[key]:
+                    if question.kind == "multiple_choice":
+                        answer = self.rng.sample(values, self.rng.randint(1, 3))
+                    else:
+                        answer = self.rng.choice(values)
+                else:
+                    answer = self.rng.choice(self.clean[key])
+                if question.kind == "multiple_choice":
+                    choices = answer
+                else:
+                    choice = answer
+                given[key] = answer
             rows.append("\t" + _fields(question.id, status, choice,
                                        json.dumps(choices) if choices else None, None) + "\n")
         risk = exclusion.assess(given, channel=channel,
