@@ -1,5 +1,8 @@
 """Reports for service leads: their services (administrators see all) and SMS campaigns."""
 
+from datetime import date
+
+from babel.dates import format_skeleton
 from flask import (
     Blueprint,
     abort,
@@ -7,28 +10,44 @@ from flask import (
     jsonify,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
+from flask_babel import format_number, format_percent, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from ..analysis import exclusion, themes
+from ..analysis.periods import Period, current_period, recent_periods, uk_date
+from ..analysis.suppression import Cell, suppressed_share
+from ..charts import ChartText, Series, line_chart, stacked_bar_chart
+from ..forms.admin import LANGUAGE_LABELS
 from ..forms.reports import (
+    ATTENTION_LABELS,
     CAMPAIGN_ERROR_FIELDS,
     CAMPAIGN_MESSAGES,
     CHANNEL_LABELS,
     COUNT_LABELS,
     DOMAIN_LABELS,
+    FFT_LINE_LABELS,
+    NOT_SCORED_LABEL,
+    PERIOD_KIND_LABELS,
+    RATING_LABELS,
+    RECENT_PERIODS,
+    RESPONDENT_ROLE_LABELS,
     RISK_LEVEL_LABELS,
     SENTIMENT_LABELS,
     UNKNOWN_CAMPAIGN_ERROR,
     CampaignForm,
+    ReportForm,
     skip_reason_label,
 )
 from ..i18n import current_language
-from ..models import Role
+from ..models import Role, utcnow
 from ..security import require_roles
-from ..services import campaigns, insights, reports, sms
+from ..services import campaigns, overview, reports, sms
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 bp.before_request(require_roles(Role.SERVICE_LEAD))
@@ -66,23 +85,177 @@ def _quiet_hours() -> dict[str, str]:
     return {"start": f"{start:02d}:00", "end": f"{end:02d}:00"}
 
 
+def _uk_today() -> date:
+    return uk_date(utcnow())
+
+
 @bp.get("/")
 def index():
-    return render_template("reports/index.html", summaries=reports.summaries(_visible_services()))
+    today = _uk_today()
+    return render_template(
+        "reports/index.html", rows=overview.overview(_visible_services(), today=today),
+        month=current_period("month", today), attention_labels=ATTENTION_LABELS,
+        channel_labels=CHANNEL_LABELS, rise_points=overview.NEGATIVE_RISE_POINTS,
+    )
+
+
+def _complete_periods(kind: str, today: date) -> list[Period]:
+    """The most recent whole periods of a kind that have ended, newest first: one still under
+    way grows from day to day, and two views of it could be subtracted."""
+    return recent_periods(kind, today, RECENT_PERIODS[kind] + 1)[1:]
 
 
 @bp.get("/services/<int:service_id>")
 def service(service_id: int):
-    summary = reports.summaries([_service_or_abort(service_id)])[0]
+    service = _service_or_abort(service_id)
     locale = current_language()
+    today = _uk_today()
+    form = ReportForm(request.args, themes=[(t.key, t.label(locale)) for t in themes.taxonomy()])
+    kind = form.kind.data if form.kind.data in PERIOD_KIND_LABELS else "month"
+    period = form.chosen_period(_complete_periods(kind, today)[0])
+    if period is None or period.end > today:
+        return render_template("reports/period_not_found.html", service=service,
+                               asked=form.period.data or form.kind.data), 404
+    bad_filters = form.filter_errors()
+    quote_filter = reports.QuoteFilter() if bad_filters else reports.QuoteFilter(
+        theme=form.theme.data or None, channel=form.channel.data or None,
+        rating=form.rating.data or None)
+    report = reports.build(service, period, quote_filter)
+    offered = _complete_periods(period.kind, today)
+    if period not in offered:  # an older one, named in the address
+        offered.insert(0, period)
+    form.kind.data = period.kind
+    form.period.data = period.slug
+    form.period.choices = [SelectChoice(p.slug, p.label(locale)) for p in offered]
     return render_template(
-        "reports/service.html", summary=summary, found=insights.summarise(service_id),
+        "reports/service.html", report=report, form=form, bad_filters=bad_filters,
+        kinds=PERIOD_KIND_LABELS, figures=_figures(report, locale),
         theme_labels={theme.key: theme.label(locale) for theme in themes.taxonomy()},
         reason_text=lambda code: exclusion.reason_text(code, locale),
-        risk_labels=RISK_LEVEL_LABELS, channel_labels=CHANNEL_LABELS,
-        sentiment_labels=SENTIMENT_LABELS, domain_labels=DOMAIN_LABELS,
-        count_labels=COUNT_LABELS,
-    )
+        channel_labels=CHANNEL_LABELS, count_labels=COUNT_LABELS, domain_labels=DOMAIN_LABELS,
+        fft_line_labels=FFT_LINE_LABELS, rating_labels=RATING_LABELS,
+        risk_labels=RISK_LEVEL_LABELS, role_labels=RESPONDENT_ROLE_LABELS,
+        sentiment_labels={**SENTIMENT_LABELS, "": NOT_SCORED_LABEL},
+        language_labels=LANGUAGE_LABELS,
+    ), 400 if bad_filters else 200
+
+
+# --- the report's charts and derived figures -------------------------------------------------
+# The report's figures are already suppressed; these only arrange and word them.
+
+
+def _chart_options() -> dict:
+    rtl = current_language() in current_app.config["RTL_LANGUAGES"]
+    return {"direction": "rtl" if rtl else "ltr",
+            "text": ChartText(no_data=_("No responses in this period"), not_shown=_("not shown"))}
+
+
+def _percent(fraction: float | None) -> str:
+    return "*" if fraction is None else format_percent(fraction)
+
+
+def _count(cell: Cell) -> str:
+    return "*" if cell.hidden else format_number(cell.value)
+
+
+def _month(period: Period) -> str:
+    """Short month names, so that twelve fit along an axis."""
+    return format_skeleton("yMMM", period.start, locale=get_locale())
+
+
+def _percent_tick(value: float) -> str:
+    return format_percent(value / 100)
+
+
+def _trend_chart(report):
+    months = [_month(month) for month, _fft in report.trend]
+    series = []
+    for name, share in ((_("Positive"), lambda fft: fft.positive),
+                        (_("Negative"), lambda fft: fft.negative)):
+        values = [share(fft) for _month, fft in report.trend]
+        series.append(Series(name, [None if v is None else 100 * v.proportion for v in values],
+                             [_percent(v and v.proportion) for v in values]))
+    return line_chart(
+        id="trend-chart", title=_("Positive and negative ratings each month"),
+        description=_("The share of people who rated the service very good or good, and poor "
+                      "or very poor, in each of the 12 months to %(month)s. The table below "
+                      "gives every figure with its 95%% interval.", month=months[-1]),
+        categories=months, series=series, category_label=_("Month"), unit="%",
+        format_tick=_percent_tick, **_chart_options())
+
+
+def _sentiment_chart(report):
+    months = [_month(month) for month, _counts in report.sentiment_trend]
+    labels = {**SENTIMENT_LABELS, "": NOT_SCORED_LABEL}
+    series = [Series(str(labels[label]),
+                     [counts[label].value for _month, counts in report.sentiment_trend],
+                     [_count(counts[label]) for _month, counts in report.sentiment_trend])
+              for label in reports.SENTIMENTS]
+    return stacked_bar_chart(
+        id="sentiment-chart", title=_("Comments each month, by sentiment"),
+        description=_("How many comments were positive, mixed, neutral or negative in each of "
+                      "the 12 months to %(month)s. Comments in languages the scorer does not "
+                      "read are counted as not scored.", month=months[-1]),
+        categories=months, series=series, category_label=_("Month"), unit="comments",
+        value_label=_("Comments"), format_tick=format_number, **_chart_options())
+
+
+def _risk_chart(report):
+    risk = report.risk
+    channels = [c for c in risk.rows if risk.cell(c, None).hidden or risk.cell(c, None).value]
+    series = []
+    for level in reports.RISK_LEVELS:
+        shares = [risk.share(c, level) for c in channels]
+        series.append(Series(str(RISK_LEVEL_LABELS[level]),
+                             [None if s is None else 100 * s for s in shares],
+                             [_percent(s) for s in shares]))
+    return stacked_bar_chart(
+        id="risk-chart", title=_("Risk of digital exclusion, by how people answered"),
+        description=_("For each way of answering, the share of respondents at high, medium "
+                      "and low risk of digital exclusion, and those who did not answer enough "
+                      "of the questions to tell."),
+        categories=[str(CHANNEL_LABELS[c]) for c in channels], series=series,
+        category_label=_("How they answered"), unit="%", format_tick=_percent_tick,
+        **_chart_options())
+
+
+def _protected_barriers(report) -> list:
+    """Barrier rows: (code, domain, total, {channel: Cell}).
+
+    A table of barriers by channel published without totals is suppressed for its cells
+    alone, but each barrier's total is shown beside it; a shown total less the shown channels
+    would give back a hidden one. So where the table has no totals of its own, a row with
+    anything hidden hides all its channels. A table with totals was suppressed with them.
+    """
+    table, rows = report.barriers_by_channel, []
+    for code, domain, total in report.barriers:
+        cells = {c: table.cell(code, c) for c in table.columns}
+        exposed = not table.with_totals and not total.hidden
+        if exposed and any(cell.hidden for cell in cells.values()):
+            cells = {c: Cell(None, hidden=True, primary=cell.hidden and cell.primary)
+                     for c, cell in cells.items()}
+        rows.append((code, domain, total, cells))
+    return rows
+
+
+def _figures(report, locale: str) -> dict:
+    risk, roles = report.risk, report.roles
+    return {
+        "trend_chart": _trend_chart(report),
+        "sentiment_chart": _sentiment_chart(report),
+        "risk_chart": _risk_chart(report),
+        "barriers": _protected_barriers(report),
+        # At high risk out of everyone who answered that way, with its interval.
+        "high_risk": [(c, risk.cell(c, None), suppressed_share(risk.cell(c, "high"),
+                                                               risk.cell(c, None)))
+                      for c in risk.rows],
+        "roles": [(role, suppressed_share(roles.cell(role, "positive"), roles.cell(role, None)),
+                   suppressed_share(roles.cell(role, "negative"), roles.cell(role, None)))
+                  for role in roles.rows],
+        "helped": suppressed_share(report.helped, report.responses),
+        "previous_label": report.previous.label(locale),
+        "period_label": report.period.label(locale),
+    }
 
 
 # --- SMS campaigns -----------------------------------------------------------------------------
