@@ -248,6 +248,56 @@ def analysis_train(csv_path: Path, output: Path | None) -> None:
                f"macro-F1 {classifier.cv_macro_f1:.3f}) saved to {path}")
 
 
+@analysis_cli.command("rerun")
+@click.option("--service", "service_slug", help="Only this service (its slug).")
+@click.option("--all", "everything", is_flag=True,
+              help="Every response, not only those analysed by other analysers.")
+def analysis_rerun(service_slug: str | None, everything: bool) -> None:
+    """Analyse responses again after an upgrade or a new trained model, with progress."""
+    from .services import analysis, rollups
+    from .services.surveys import get_service_by_slug
+
+    service_id = None
+    if service_slug:
+        service = get_service_by_slug(service_slug)
+        if service is None:
+            raise click.UsageError(f"there is no service {service_slug!r}")
+        service_id = service.id
+    ids = analysis.to_rerun(service_id=service_id, everything=everything)
+    if not ids:
+        click.echo(f"Nothing to do: every response is analysed by {analysis.current_version()}.")
+        return
+    failed = 0
+    with click.progressbar(length=len(ids), label=f"Analysing {len(ids)} responses") as bar:
+        for done in analysis.rerun(ids):
+            failed += done is None
+            bar.update(1)
+    # Rollups are rebuilt per response as it goes; once more whole, for anything missed.
+    rollups.rebuild(service_id)
+    click.echo(f"Analysed {len(ids) - failed} responses with {analysis.current_version()}"
+               + (f"; {failed} failed (see the log) and the sweep retries them" if failed else ""))
+
+
+reports_cli = AppGroup("reports", help="Report rollups.")
+
+
+@reports_cli.command("rebuild-rollups")
+@click.option("--service", "service_slug", help="Only this service (its slug).")
+def rebuild_rollups(service_slug: str | None) -> None:
+    """Rebuild the reports' counts from the analysis results (after a restore or a repair)."""
+    from .services import rollups
+    from .services.surveys import get_service_by_slug
+
+    service_id = None
+    if service_slug:
+        service = get_service_by_slug(service_slug)
+        if service is None:
+            raise click.UsageError(f"there is no service {service_slug!r}")
+        service_id = service.id
+    rollups.rebuild(service_id)
+    click.echo("Rollups rebuilt.")
+
+
 @jobs_cli.command("run-periodic")
 def run_periodic() -> None:
     """Run every periodic job once, now, in this process."""
@@ -288,7 +338,7 @@ def _run_cron(app: Flask, scheduler) -> None:
 
 def register_cli(app: Flask) -> None:
     for command in (translate, bank, demo, jobs_cli, users_cli, retention_cli, analysis_cli,
-                    worker):
+                    reports_cli, worker):
         app.cli.add_command(command)
 
 

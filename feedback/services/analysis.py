@@ -263,12 +263,15 @@ def to_rerun(*, service_id: int | None = None, everything: bool = False) -> list
     return list(db.session.scalars(query))
 
 
-def rerun(response_ids: list[int]) -> Iterator[int]:
-    """Analyse each response again, yielding as each is done so a caller can show progress."""
+def rerun(response_ids: list[int]) -> Iterator[int | None]:
+    """Analyse each response again, yielding its id as each is done (None for one that failed)
+    so a caller can show progress."""
     for response_id in response_ids:
         try:
             analyse_response(response_id, force=True)
         except Exception:
             db.session.rollback()
             log.exception("Could not analyse response %s", response_id)
+            yield None
+            continue
         yield response_id
