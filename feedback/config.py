@@ -129,6 +129,11 @@ class Config:
     SMS_SWEEP_INTERVAL = 60
     # Seconds between retention runs.
     RETENTION_INTERVAL = 24 * 60 * 60
+    # An export (CSV, XLSX, PDF, FFT return) can be downloaded for this long after it is made,
+    # then its file is deleted: a file of responses should not outlive the need for it.
+    EXPORT_LIFETIME = timedelta(hours=24)
+    # Seconds between sweeps that delete expired exports and pick up lost or stuck ones.
+    EXPORT_SWEEP_INTERVAL = 15 * 60
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
     # Seconds a survey session survives without activity.

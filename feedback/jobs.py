@@ -129,6 +129,21 @@ def sms_sweep() -> None:
         enqueue(deliver_text, message_id)
 
 
+def run_export(export_id: int) -> None:
+    from .services import exports
+
+    exports.run_export(export_id)
+
+
+def export_sweep() -> int:
+    """Delete expired exports' files, fail stuck ones, and run again those whose job was lost."""
+    from .services import exports
+
+    for export_id in exports.sweep_exports(stuck_after=JOB_OPTIONS[run_export].timeout):
+        enqueue(run_export, export_id)
+    return exports.purge_expired()
+
+
 JOB_OPTIONS: dict[Callable, JobOptions] = {
     handle_inbound_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=3),
     deliver_text: JobOptions(queue=QueueNames.SMS, timeout=60, retries=5,
@@ -139,6 +154,10 @@ JOB_OPTIONS: dict[Callable, JobOptions] = {
     apply_retention: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=2),
     analyse_response: JobOptions(queue=QueueNames.DEFAULT, timeout=120, retries=3),
     analysis_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=1800, retries=0),
+    # No retries: an export that failed on this data fails again; the person can start another.
+    # Slow: without Redis it runs in a thread, so the request that asked for it returns at once.
+    run_export: JobOptions(queue=QueueNames.DEFAULT, timeout=1800, retries=0, slow=True),
+    export_sweep: JobOptions(queue=QueueNames.PERIODIC, timeout=300, retries=0),
 }
 
 # (job, config key holding its interval in seconds)
@@ -147,6 +166,7 @@ PERIODIC_JOBS: list[tuple[Callable, str]] = [
     (apply_retention, "RETENTION_INTERVAL"),
     (sms_sweep, "SMS_SWEEP_INTERVAL"),
     (analysis_sweep, "ANALYSIS_SWEEP_INTERVAL"),
+    (export_sweep, "EXPORT_SWEEP_INTERVAL"),
 ]
 
 

@@ -384,7 +384,15 @@ def _reach(period: Period, service_id: int) -> dict:
 
     start, end = period.utc_bounds()
     counts = campaigns.service_counts(service_id, since=start, until=end)
-    return {name: suppress_value(count, _threshold()) for name, count in counts.items()}
+    published = {name: suppress_value(count, _threshold()) for name, count in counts.items()}
+    # Every recipient is waiting, sent, skipped or refused for good (not shown): one line, so
+    # a hidden one of them can't be had from the total less the others.
+    statuses = ("waiting", "sent", "skipped")
+    line = {name: counts[name] for name in statuses}
+    line["refused"] = counts["recipients"] - sum(line.values())
+    line = suppress_counts(line, threshold=_threshold())
+    published.update({name: line[name] for name in statuses}, recipients=line[TOTAL])
+    return published
 
 
 def _quotes(period: Period, service_id: int, quote_filter: QuoteFilter, *,

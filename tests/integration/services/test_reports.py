@@ -12,12 +12,22 @@ figure under test shows whatever the size of the fixture; the suppression tests 
 from datetime import datetime
 
 import pytest
+from sqlalchemy import select
 
 from feedback.analysis.periods import parse_period, period_containing, uk_date
 from feedback.analysis.suppression import TOTAL, derivable
 from feedback.extensions import db as _db
-from feedback.models import utcnow
-from feedback.services import paper, reports, responses
+from feedback.models import (
+    BarrierRollup,
+    CampaignRecipient,
+    CommentRollup,
+    Conversation,
+    Response,
+    ResponseRollup,
+    SmsMessage,
+    utcnow,
+)
+from feedback.services import analysis, campaigns, paper, reports, responses, rollups
 from tests.factories import create_service, create_survey, create_user, question_ids
 
 QUESTIONS = [
@@ -441,3 +451,132 @@ def test_themes_are_listed_by_shown_total_with_hidden_ones_last(survey):
     assert {r: figures({"": report.themes.cell(r, None)})[""] for r in report.themes.rows} == {
         "technical": 5, "access_login": "*", "staff_attitude": "*"}
     assert derivable(report.themes) == []
+
+
+# --- exclusion ---------------------------------------------------------------------------------
+
+
+def test_barriers_leave_signals_out_and_helped_counts_who_needed_help(survey, no_suppression):
+    # 2 web: no internet at home, a friend helped → no home internet; helped.
+    many(2, survey, internet="no", helped_by="family_or_friend")
+    # 1 assisted: no internet, always needs help online → both barriers; helped (assisted).
+    respond(survey, channel="assisted", internet="no", needs_help="always")
+    # 1 SMS: broadband, answered alone → only the SMS channel signal; not helped.
+    respond(survey, channel="sms", internet="broadband", helped_by="no_one")
+
+    report = build(survey)
+
+    # Barriers: no home internet 2 + 1 = 3, always needs help 1. The signals (channel used,
+    # being helped) are not barriers.
+    assert [(code, domain, cell.value) for code, domain, cell in report.barriers] == [
+        ("access.no_home_internet", "access", 3), ("skills.always_needs_help", "skills", 1)]
+    assert figures({c: report.barriers_by_channel.cell("access.no_home_internet", c)
+                    for c in reports.CHANNELS}) == {"web": 2, "sms": 0, "paper": 0,
+                                                    "assisted": 1}
+    # Helped: the 2 helped by a friend and the 1 entered with a volunteer; not the SMS one.
+    assert report.helped.value == 3
+
+
+def _recipients(survey, statuses, *, at=MID_OCTOBER):
+    """A campaign with one recipient per status, all added at `at`."""
+    rows = [campaigns.RecipientInput(phone=f"07700 900{n:03d}") for n in range(len(statuses))]
+    campaign, added = campaigns.start_campaign(service=survey.service, name="October clinic",
+                                               rows=rows, created_by=None)
+    assert added.added == len(statuses)
+    recipients = _db.session.scalars(select(CampaignRecipient).where(
+        CampaignRecipient.campaign_id == campaign.id).order_by(CampaignRecipient.id)).all()
+    for recipient, (status, skip_reason) in zip(recipients, statuses, strict=True):
+        recipient.status, recipient.skip_reason, recipient.created_at = status, skip_reason, at
+    _db.session.commit()
+    return recipients
+
+
+def _invitation(recipient, status):
+    _db.session.add(SmsMessage(direction="out", recipient_id=recipient.id, kind="invitation",
+                               phone_hash=recipient.phone_hash, status=status))
+
+
+def _conversation(survey, recipient, status, position):
+    conversation = Conversation(phone_hash=recipient.phone_hash, service_id=survey.service_id,
+                                survey_version_id=survey.versions[0].id, locale="en",
+                                status=status, position=position, expires_at=MID_OCTOBER)
+    _db.session.add(conversation)
+    _db.session.flush()
+    recipient.conversation_id = conversation.id
+
+
+def test_sms_reach_counts_where_each_invitation_got_to(survey, no_suppression):
+    pending, sent_done, sent_stop, sent_lost, skipped, refused = _recipients(survey, [
+        ("pending", None), ("sent", None), ("sent", None), ("sent", None),
+        ("skipped", "opted_out"), ("failed", None)])
+    _recipients(survey, [("sent", None)], at=datetime(2026, 9, 30, 12, 0))  # September's
+    _invitation(sent_done, "delivered")
+    _invitation(sent_stop, "delivered")
+    _invitation(sent_lost, "undelivered")
+    _invitation(refused, "failed")
+    _conversation(survey, sent_done, "completed", 4)
+    _conversation(survey, sent_stop, "stopped", 0)
+    _db.session.commit()
+
+    report = build(survey)
+
+    # 6 added in October (September's is another period). Waiting 1; sent 3; skipped 1.
+    # Delivered 2; failed = 1 undelivered + 1 failed = 2. Answered (got past the first
+    # question) 1, completed 1; opted out = 1 STOP in a conversation + 1 skipped as opted out.
+    assert figures(report.reach) == {
+        "recipients": 6, "waiting": 1, "sent": 3, "delivered": 2, "failed": 2, "answered": 1,
+        "completed": 1, "expired": 0, "opted_out": 2, "skipped": 1}
+
+
+def test_a_hidden_reach_count_cannot_be_worked_out_from_the_recipients(survey):
+    _recipients(survey, [("pending", None)] * 3 + [("sent", None)] * 5)
+
+    report = build(survey)
+
+    # Recipients 8 = waiting 3 + sent 5 + skipped 0 (+ refused 0). Waiting is 1-4; shown
+    # beside 8 and 5 it would be 8 - 5 - 0 = 3, so sent hides with it.
+    assert {name: figures(report.reach)[name] for name in (
+        "recipients", "waiting", "sent", "skipped")} == {
+        "recipients": 8, "waiting": "*", "sent": "*", "skipped": 0}
+
+
+# --- rollups -----------------------------------------------------------------------------------
+
+
+def _rollup_rows():
+    return {model.__tablename__: sorted(
+        tuple(getattr(row, c.key) for c in model.__table__.columns)
+        for row in _db.session.scalars(select(model)))
+        for model in (ResponseRollup, BarrierRollup, CommentRollup)}
+
+
+def test_rebuilding_the_rollups_gives_the_report_the_incremental_refreshes_gave(survey):
+    other = create_survey(service=create_service(slug="patient-portal", name="Patient portal"),
+                          question_keys=QUESTIONS)
+    many(6, survey, rating="very_good", good="The nurse was lovely and kind.",
+         internet="broadband", needs_help="never", english="well")
+    many(3, survey, rating="poor", improve="The video kept freezing.", channel="sms",
+         internet="no", needs_help="always", at=datetime(2026, 10, 2, 8, 0))
+    many(2, survey, rating=SKIPPED, channel="sms", role="carer", at=datetime(2026, 9, 12, 8, 0))
+    many(5, survey, rating="good", channel="assisted", role="staff", locale="cy",
+         at=datetime(2026, 10, 31, 23, 30))
+    many(2, other, rating="neither")
+    before, rows = build(survey), _rollup_rows()
+    assert before.responses.value == 14  # 6 + 3 + 5 in October
+
+    rollups.rebuild()
+    assert _rollup_rows() == rows
+    assert build(survey) == before
+
+    # Analysing every response again, forced or not, replaces its results and rebuilds its
+    # day: nothing is counted twice.
+    for response_id in _db.session.scalars(select(Response.id)):
+        analysis.analyse_response(response_id, force=True)
+        analysis.analyse_response(response_id)
+    assert _rollup_rows() == rows
+    assert build(survey) == before
+
+    rollups.refresh_day(survey.service_id, datetime(2026, 10, 14).date())
+    rollups.refresh_day(survey.service_id, datetime(2026, 10, 14).date())
+    _db.session.commit()
+    assert build(survey) == before
