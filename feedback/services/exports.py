@@ -386,11 +386,10 @@ def _count(cell: Cell):
     return HIDDEN_MARK if cell.hidden else cell.value
 
 
-def _rate(share, part: Cell, whole: Cell, *, interval: bool = True):
+def _rate(share, part: Cell, whole: Cell):
+    """A share and its interval: hidden if built on a hidden figure, blank if a share of 0."""
     if share is not None:
-        if interval:
-            return Rate(share.proportion, share.low, share.high)
-        return Rate(share.proportion)
+        return Rate(share.proportion, share.low, share.high)
     return HIDDEN_MARK if part.hidden or whole.hidden else ""
 
 
@@ -412,21 +411,14 @@ def _line_table(key, title, first, line: dict, labels) -> Table:
     return Table(key, title, [Column(first), Column(_("Responses"))], rows, total_row=True)
 
 
-def _grid_table(key, title, first, table, row_label, column_label, *, note="",
-                totals: bool = True) -> Table:
-    columns = [Column(first), *(Column(column_label(c)) for c in table.columns)]
-    if totals:
-        columns.append(Column(_("Total")))
-    rows = []
-    for row in table.rows:
-        values = [row_label(row), *(_count(table.cell(row, c)) for c in table.columns)]
-        if totals:
-            values.append(_count(table.cell(row, None)))
-        rows.append(values)
-    if totals:
-        rows.append([_("Total"), *(_count(table.cell(None, c)) for c in table.columns),
-                     _count(table.grand_total)])
-    return Table(key, title, columns, rows, note, total_row=totals)
+def _grid_table(key, title, first, table, row_label, column_label, *, note="") -> Table:
+    columns = [Column(first), *(Column(column_label(c)) for c in table.columns),
+               Column(_("Total"))]
+    rows = [[row_label(row), *(_count(table.cell(row, c)) for c in table.columns),
+             _count(table.cell(row, None))] for row in table.rows]
+    rows.append([_("Total"), *(_count(table.cell(None, c)) for c in table.columns),
+                 _count(table.grand_total)])
+    return Table(key, title, columns, rows, note, total_row=True)
 
 
 def report_tables(report: reports.Report, locale: str) -> list[Table]:
