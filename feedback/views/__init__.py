@@ -57,6 +57,7 @@ def register_views(app: Flask) -> None:
         admin,
         api,
         auth,
+        exports,
         health,
         reports,
         safeguarding,
@@ -67,7 +68,7 @@ def register_views(app: Flask) -> None:
 
     blueprints: list[Blueprint] = [
         survey.bp, health.bp, auth.bp, admin.bp, reports.bp, volunteer.bp, sms_webhook.bp,
-        api.bp, safeguarding.bp,
+        api.bp, safeguarding.bp, exports.bp,
     ]
     if app.config["ENV_NAME"] == "development" and app.config.get("TWILIO_API_BASE_URL"):
         from . import phone

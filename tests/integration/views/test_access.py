@@ -23,6 +23,7 @@ EXPECTED = {
     "static": set(ROLES),
     "admin": {Role.ADMIN},
     "reports": {Role.SERVICE_LEAD, Role.ADMIN},
+    "exports": {Role.SERVICE_LEAD, Role.ADMIN},
     "volunteer": {Role.VOLUNTEER, Role.ADMIN},
     # Nobody signed in: only Twilio's signature opens these (tests/integration/sms).
     "sms_webhook": set(),
@@ -52,7 +53,8 @@ def ids(db):
     user = create_user(email="someone@nhs.test", role="volunteer")
     return {"service": service, "slug": service.slug, "service_id": service.id,
             "survey_id": survey.id, "user_id": user.id, "token": "not-a-token",
-            "filename": "dist/app.css", "position": 1, "flag_id": 1}
+            "filename": "dist/app.css", "position": 1, "flag_id": 1,
+            "export_id": 1}
 
 
 def routes(app):
