@@ -1,14 +1,19 @@
-"""The integration API (/api/v1): appointment systems add SMS recipients with a service's token."""
+"""The integration API (/api/v1): a service's token adds SMS recipients after appointments,
+reads its campaigns and suppressed report figures, and pages through its redacted responses."""
 
 import json
 import logging
-from datetime import UTC
+import re
+from datetime import UTC, timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from .. import openapi
+from ..analysis.periods import Period, parse_period
+from ..analysis.suppression import Cell, SuppressedTable
 from ..extensions import csrf, limiter
-from ..services import api_tokens, campaigns
+from ..services import api_tokens, campaigns, reports, response_export
 from ..services.campaigns import MAX_ROWS, CampaignError, RecipientInput
 from . import access_guard
 
@@ -18,12 +23,27 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 log = logging.getLogger(__name__)
 
-# Calls per token, over all the API's routes. Counters expire with their window.
 # Bytes; 5,000 recipients at about 150 bytes each, with room to spare.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 BODY_FIELDS = ("campaign", "recipients")
 RECIPIENT_FIELDS = ("phone", "language", "role", "appointment_date")
 CAMPAIGN_NAME_MAX_LENGTH = campaigns.CAMPAIGN_NAME_MAX_LENGTH
+# A campaign name has no control characters (PostgreSQL refuses NUL; the rest garble lists)
+# and something besides spaces. Written out, not as \s, so that Python, the JSON Schema
+# validators and the test generators all read it alike; the spaces are those str.strip() strips.
+_CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
+_SPACE = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+CAMPAIGN_NAME_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
+_CAMPAIGN_NAME = re.compile(CAMPAIGN_NAME_PATTERN)
+# Ids are 64-bit at most in both databases; a bigger number is no id, and would overflow.
+MAX_ID = 2**63 - 1
+# Years reports may be asked for: no response predates the service, and a period whose
+# previous one or trailing year fell outside the calendar could not be built.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+EXPORT_PARAMETERS = ("period", "cursor", "limit")
+DEFAULT_PAGE = 100
+MAX_PAGE = response_export.MAX_PAGE
+NOT_SCORED = "not_scored"  # the API's name for the rollups' "" sentiment
 
 # Machines read these, so they are in English and never translated.
 ERRORS = {
@@ -147,11 +167,21 @@ def _campaign_name(body: dict) -> str | None:
     name = body.get("campaign")
     if name is None:
         return None
-    if not isinstance(name, str) or not name.strip() \
-            or len(name.strip()) > CAMPAIGN_NAME_MAX_LENGTH:
+    if not isinstance(name, str) or not 1 <= len(name) <= CAMPAIGN_NAME_MAX_LENGTH \
+            or not _CAMPAIGN_NAME.fullmatch(name) or not _encodable(name):
         raise BodyError(f"campaign must be a name of 1 to {CAMPAIGN_NAME_MAX_LENGTH} "
-                        "characters, or left out for the day's campaign.")
+                        "characters, not all spaces and with no control characters, or left "
+                        "out for the day's campaign.")
     return name.strip()
+
+
+def _encodable(text: str) -> bool:
+    """False for text holding a lone surrogate, which JSON can carry and no database can."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _recipient(index: int, item) -> RecipientInput:
@@ -195,7 +225,153 @@ def parse_recipients(data: bytes) -> tuple[str | None, list[RecipientInput]]:
     return _campaign_name(body), [_recipient(i, item) for i, item in enumerate(recipients)]
 
 
+# --- query and path parameters ---------------------------------------------------------------
+
+
+class ParameterError(ValueError):
+    """What is wrong with a query or path parameter, in words for the developer who sent it."""
+
+
+def _query(allowed: tuple[str, ...]) -> dict[str, str]:
+    """The query parameters, each given at most once; an unknown one is refused, not ignored,
+    so that a misspelt parameter cannot silently page through everything."""
+    unknown = sorted(name[:40] for name in request.args if name not in allowed)
+    if unknown:
+        raise ParameterError(f"Unknown query parameter {unknown[0]!r}; the parameters are "
+                             f"{', '.join(allowed)}.")
+    for name in allowed:
+        if len(request.args.getlist(name)) > 1:
+            raise ParameterError(f"{name} is given more than once: give it once.")
+    return {name: request.args[name] for name in allowed if name in request.args}
+
+
+def _whole_number(value: str, name: str, minimum: int, maximum: int) -> int:
+    # [0-9], not \d or int() alone, which also take other scripts' digits, signs and spaces.
+    if not re.fullmatch(r"[0-9]{1,19}", value) or not minimum <= int(value) <= maximum:
+        raise ParameterError(f"{name} must be a whole number from {minimum} to {maximum}.")
+    return int(value)
+
+
+def _period(value: str, name: str = "period") -> Period:
+    # A long value is not echoed: it is nothing like a period, and could be anything at all.
+    if len(value) > 16:
+        raise ParameterError(f"{name} is not a report period: use a month like 2026-10, an "
+                             "ISO week like 2026-W44 or a quarter like 2026-Q3.")
+    try:
+        period = parse_period(value)
+    except ValueError as error:
+        raise ParameterError(f"{name}: {error}.") from error
+    if not FIRST_YEAR <= int(period.slug[:4]) <= LAST_YEAR:
+        raise ParameterError(f"{name}: reports cover the years {FIRST_YEAR} to {LAST_YEAR}.")
+    return period
+
+
+# --- what the routes answer ---------------------------------------------------------------------
+# Every figure passes through feedback.analysis.suppression in reports.build: a hidden one
+# arrives here with no value, and leaves as null beside "suppressed": true.
+
+
+def _cell(cell: Cell) -> dict:
+    if cell.hidden:
+        return {"count": None, "suppressed": True}
+    return {"count": cell.value, "suppressed": False}
+
+
+def _share(share) -> dict | None:
+    if share is None:  # hidden, or out of nothing
+        return None
+    return {"proportion": share.proportion, "low": share.low, "high": share.high}
+
+
+def _line(cells: dict) -> dict:
+    return {name: _cell(cell) for name, cell in cells.items()}
+
+
+def _column_name(name: str) -> str:
+    return name or NOT_SCORED
+
+
+def _table(table: SuppressedTable) -> dict:
+    columns = [_column_name(c) for c in table.columns]
+    return {
+        "rows": list(table.rows),
+        "columns": columns,
+        "cells": {row: {_column_name(c): _cell(table.cell(row, c)) for c in table.columns}
+                  for row in table.rows},
+        "row_totals": {row: _cell(table.row_totals[row]) for row in table.rows},
+        "column_totals": {_column_name(c): _cell(table.column_totals[c])
+                          for c in table.columns},
+        "total": _cell(table.grand_total),
+    }
+
+
+def _fft(fft: reports.Fft) -> dict:
+    return {
+        "rated": _cell(fft.rated),
+        "no_rating": _cell(fft.no_rating),
+        "counts": {name: _cell(fft.line[name]) for name in reports.FFT_LINE},
+        "shares": {"positive": _share(fft.positive), "negative": _share(fft.negative)},
+    }
+
+
+def _period_json(period: Period) -> dict:
+    return {"slug": period.slug, "kind": period.kind, "first_day": period.start.isoformat(),
+            "last_day": (period.end - timedelta(days=1)).isoformat()}
+
+
+def report_json(report: reports.Report) -> dict:
+    """The report's figures, never its quotes, nor the all-services benchmark (with few
+    services, the benchmark less this service's figures would be another service's)."""
+    return {
+        "service": {"id": report.service.id, "slug": report.service.slug,
+                    "name": report.service.name},
+        "period": _period_json(report.period),
+        "suppressed_below": current_app.config["SUPPRESS_BELOW"],
+        "responses": _cell(report.responses),
+        "fft": _fft(report.fft),
+        "by_channel": _line(report.by_channel),
+        "by_role": _line(report.by_role),
+        "by_language": _line(report.by_language),
+        "risk_by_channel": _table(report.risk),
+        "themes": _table(report.themes),
+        "barriers": [
+            {"code": code, "domain": domain, "respondents": _cell(cell),
+             "by_channel": {channel: _cell(report.barriers_by_channel.cell(code, channel))
+                            for channel in report.barriers_by_channel.columns}}
+            for code, domain, cell in report.barriers
+        ],
+    }
+
+
+def response_json(exported: response_export.ExportedResponse) -> dict:
+    return {
+        "id": exported.id,
+        "submitted_on": exported.submitted_on.isoformat(),
+        "channel": exported.channel,
+        "role": exported.role,
+        "language": exported.language,
+        "complete": exported.complete,
+        "fft_rating": exported.fft_rating,
+        "inclusion": {key: {"status": answer.status, "value": answer.value}
+                      for key, answer in exported.inclusion.items()},
+        "analysed": exported.analysed,
+        "risk_level": exported.risk_level,
+        "comments": [
+            {"question": c.question, "redacted_text": c.redacted_text, "withheld": c.withheld,
+             "language": c.language, "sentiment": c.sentiment, "themes": list(c.themes)}
+            for c in exported.comments
+        ],
+    }
+
+
 # --- the routes -------------------------------------------------------------------------------
+
+
+@bp.get("/openapi")
+@per_token
+def openapi_document():
+    """This API described in OpenAPI 3.1, for client generators and contract tests."""
+    return jsonify(openapi.document())
 
 
 @bp.post("/recipients")
@@ -226,7 +402,7 @@ def add_recipients():
 @bp.get("/campaigns/<int:campaign_id>")
 @per_token
 def campaign(campaign_id: int):
-    found = campaigns.get_campaign(campaign_id)
+    found = campaigns.get_campaign(campaign_id) if campaign_id <= MAX_ID else None
     if found is None or found.service_id != g.api_token.service_id:
         return error_response(404, "There is no campaign with this id for this token's service.")
     return jsonify(
@@ -235,3 +411,29 @@ def campaign(campaign_id: int):
         created_at=found.created_at.replace(tzinfo=UTC).isoformat(),
         counts=campaigns.counts(found.id),
     )
+
+
+@bp.get("/reports/<string:period>")
+@per_token
+def report(period: str):
+    try:
+        chosen = _period(period)
+    except ParameterError as error:
+        return error_response(400, str(error))
+    return jsonify(report_json(reports.build(g.api_token.service, chosen)))
+
+
+@bp.get("/responses")
+@per_token
+def export_responses():
+    try:
+        args = _query(EXPORT_PARAMETERS)
+        period = _period(args["period"]) if "period" in args else None
+        cursor = _whole_number(args.get("cursor", "0"), "cursor", 0, MAX_ID)
+        limit = _whole_number(args.get("limit", str(DEFAULT_PAGE)), "limit", 1, MAX_PAGE)
+    except ParameterError as error:
+        return error_response(400, str(error))
+    page = response_export.list_page(g.api_token.service_id, period=period, after_id=cursor,
+                                     limit=limit)
+    return jsonify(responses=[response_json(r) for r in page.responses],
+                   next_cursor=page.next_cursor)
