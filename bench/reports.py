@@ -22,6 +22,7 @@ import random
 import statistics
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -458,6 +459,7 @@ class Timing:
     status: int
     size: int
     peak_rss_kb: int
+    load: float  # the machine's 1-minute load average just after: others' work slows this
 
 
 def time_report(env: dict, secret: str, path: str) -> Timing:
@@ -480,7 +482,7 @@ def time_report(env: dict, secret: str, path: str) -> Timing:
     seconds = [s for s, _r in results]
     last = results[-1][1]
     return Timing(statistics.median(seconds), max(seconds), last.status_code,
-                  len(last.content), peak)
+                  len(last.content), peak, os.getloadavg()[0])
 
 
 def _counted(database_url: str, service_id: int, period) -> tuple[int, int]:
@@ -532,7 +534,9 @@ def main() -> None:
             results[size] = timing
             print(f"  GET {path}: {timing.status}, {timing.size:,} bytes; p50 "
                   f"{timing.p50 * 1000:.0f} ms, max {timing.worst * 1000:.0f} ms over "
-                  f"{TIMED_REQUESTS} requests; worker peak RSS {timing.peak_rss_kb / 1024:.0f} MB")
+                  f"{TIMED_REQUESTS} requests")
+            print(f"  worker peak RSS {timing.peak_rss_kb / 1024:.0f} MB; load average "
+                  f"{timing.load:.1f} on {os.cpu_count()} CPUs")
     Redis.from_url(REDIS_URL).flushdb()
     small, large = results[args.small], results[args.large]
     ratio = large.p50 / small.p50
@@ -544,4 +548,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception:  # a bench reports; it never fails the shell that ran it
+        traceback.print_exc()
+        print("FAIL: the bench could not finish")
