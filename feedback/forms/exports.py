@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField
 from wtforms.validators import AnyOf, DataRequired, ValidationError
 
-from ..analysis.periods import Period, parse_period
-from ..models import ExportKind, ExportStatus
+from ..analysis.periods import Period, parse_period, uk_date
+from ..models import ExportKind, ExportStatus, utcnow
 
 # What the report page offers; the PDF's checkbox turns "pdf" into "pdf_no_text".
 KINDS_OFFERED = (ExportKind.CSV, ExportKind.XLSX, ExportKind.PDF, ExportKind.FFT_RETURN)
@@ -28,9 +28,13 @@ STATUS_LABELS = {
 
 def _period(form, field) -> None:
     try:
-        parse_period(field.data or "")
+        period = parse_period(field.data or "")
     except ValueError:
         raise ValidationError(_l("Choose a week, month or quarter to export")) from None
+    # As the report: a period still under way grows, and two exports a day apart would
+    # differ by one day's responses.
+    if period.end > uk_date(utcnow()):
+        raise ValidationError(_l("Choose a week, month or quarter that has ended"))
 
 
 class ExportForm(FlaskForm):

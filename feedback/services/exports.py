@@ -698,10 +698,14 @@ def start_export(*, service: Service, period: Period, kind: str, requested_by: U
                  locale: str) -> ExportJob:
     """Ask for an export; a job makes it after the commit.
 
-    :raise ExportError: for an unknown kind, or an FFT return for anything but a month.
+    :raise ExportError: for an unknown kind, a period that has not ended (it would grow
+        between exports, which could then be subtracted), or an FFT return for anything but
+        a month.
     """
     if kind not in ExportKind.__members__.values():
         raise ExportError("unknown_kind")
+    if period.end > uk_date(utcnow()):
+        raise ExportError("period_not_over")
     if kind == ExportKind.FFT_RETURN and period.kind != "month":
         raise ExportError("fft_return_needs_a_month")
     export = ExportJob(

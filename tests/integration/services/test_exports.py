@@ -418,6 +418,15 @@ def test_an_export_job_writes_its_progress_and_keeps_its_file_for_a_day(report_m
     assert export.expires_at - export.finished_at == app.config["EXPORT_LIFETIME"]
 
 
+def test_a_period_still_under_way_is_not_exported(survey, lead):
+    month = parse_period(utcnow().strftime("%Y-%m"))
+    with pytest.raises(exports.ExportError) as error:
+        exports.start_export(service=survey.service, period=month, kind="csv",
+                             requested_by=lead, locale="en")
+    assert error.value.code == "period_not_over"
+    assert _db.session.scalars(select(ExportJob)).all() == []
+
+
 def test_a_done_export_is_not_made_again(report_month, lead):
     export = run("fft_return", report_month, lead)
     finished = export.finished_at

@@ -181,7 +181,10 @@ def test_an_administrator_may_export_any_service(client, service, admin):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"kind": "fft_return", "period": "2026-Q4"}, "The Friends and Family Test return is for"),
+    ({"kind": "fft_return", "period": "2026-Q3"}, "The Friends and Family Test return is for"),
+    ({"period": (utcnow() + timedelta(days=40)).strftime("%Y-%m")},
+     "Choose a week, month or quarter that has ended"),
+    ({"period": utcnow().strftime("%G-W%V")}, "Choose a week, month or quarter that has ended"),
     ({"period": "2026-13"}, "Choose a week, month or quarter to export"),
     ({"kind": "everything"}, "Choose what to export"),
     ({"kind": "pdf_no_text"}, "Choose what to export"),
