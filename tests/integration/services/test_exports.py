@@ -2,14 +2,17 @@
 
 import csv
 import io
+import os
 import re
 import subprocess
 from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from redis import Redis
 from sqlalchemy import select
 
+from feedback import jobs
 from feedback.analysis.periods import parse_period
 from feedback.analysis.statistics import share_with_interval
 from feedback.analysis.suppression import TOTAL
@@ -22,6 +25,7 @@ QUESTIONS = [
     "fft_rating", "fft_what_was_good", "fft_what_could_improve", "home_internet", "own_device",
     "needs_help_online", "age_band",
 ]
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 OCTOBER = parse_period("2026-10")
 IN_OCTOBER = datetime(2026, 10, 14, 11, 0)  # UTC, 12:00 in the UK (BST)
 
@@ -475,8 +479,6 @@ def test_the_sweep_deletes_expired_files_and_fails_stuck_exports(report_month, l
 
 
 def test_the_periodic_sweep_runs_lost_exports_again(report_month, lead, monkeypatch):
-    from feedback import jobs
-
     lost = ExportJob(service_id=report_month.id, period="2026-10", kind="fft_return",
                      locale="en", requested_by_id=lead.id,
                      created_at=utcnow() - timedelta(minutes=30),
@@ -489,3 +491,30 @@ def test_the_periodic_sweep_runs_lost_exports_again(report_month, lead, monkeypa
     _db.session.expire_all()
     assert _db.session.scalar(
         select(ExportJob.status).where(ExportJob.id == lost.id)) == ExportStatus.DONE
+
+
+@pytest.fixture
+def redis(app, monkeypatch):
+    """The machine's Redis (a database of its own, emptied), as the app's job connection."""
+    connection = Redis.from_url(TEST_REDIS_URL)
+    connection.ping()  # no skip: without Redis this test must fail
+    connection.flushdb()
+    monkeypatch.setitem(app.extensions, "feedback.redis", connection)
+    yield connection
+    connection.flushdb()
+
+
+@pytest.mark.redis
+def test_an_export_is_queued_then_made_by_a_real_worker(report_month, lead, redis):
+    # report_month comes first: its responses are analysed in-process, before Redis is set.
+    export = exports.start_export(service=report_month, period=OCTOBER, kind="csv",
+                                  requested_by=lead, locale="en")
+    assert jobs.get_queue(jobs.QueueNames.DEFAULT).count == 1
+    assert export.status == ExportStatus.WAITING  # nothing ran in this process
+
+    _db.session.remove()  # the worker forks: hand it no open connection
+    assert jobs.make_worker(jobs.QueueNames.all()).work(burst=True)
+
+    made = _db.session.get(ExportJob, export.id)
+    assert made.status == ExportStatus.DONE and (made.rows_done, made.rows_total) == (19, 19)
+    assert len(read_csv(made.content.decode("utf-8"))) == 19
