@@ -15,6 +15,7 @@ from ..analysis.suppression import (
     TOTAL,
     Cell,
     SuppressedTable,
+    derivable,
     may_quote,
     suppress_counts,
     suppress_table,
@@ -240,31 +241,41 @@ def _subtotal(value: int, parts: list[Cell], whole: Cell, rest: Cell) -> Cell:
     return Cell(HIDDEN, hidden=True, primary=0 < value < _threshold())
 
 
-def _fft_from(table: SuppressedTable, counts: dict) -> Fft:
-    line = {group: table.column_totals[group] for group in FFT_LINE}
-    rated = sum(count for (_role, column), count in counts.items() if column != NO_RATING)
-    line[TOTAL] = _subtotal(rated, list(line.values()), table.grand_total,
-                            table.column_totals[NO_RATING])
-    return Fft(line, table.column_totals[NO_RATING])
+def _fft_and_roles(counts: dict) -> tuple[Fft, SuppressedTable, SuppressedTable]:
+    """The FFT figures and the role × FFT line table, both from one suppressed ratings table
+    (returned too: its row totals are the responses by role)."""
+    table = _ratings_table(counts)
+    rated = {role: sum(counts.get((role, group), 0) for group in FFT_LINE) for role in ROLES}
+    cells = {(role, group): table.cells[(role, group)] for role in ROLES for group in FFT_LINE}
+    row_totals = {
+        role: _subtotal(rated[role], [cells[(role, group)] for group in FFT_LINE],
+                        table.row_totals[role], table.cells[(role, NO_RATING)])
+        for role in ROLES}
+    column_totals = {group: table.column_totals[group] for group in FFT_LINE}
+    grand_total = _subtotal(sum(rated.values()), list(column_totals.values()),
+                            table.grand_total, table.column_totals[NO_RATING])
+    roles = SuppressedTable(
+        rows=ROLES, columns=FFT_LINE, cells=MappingProxyType(cells),
+        row_totals=MappingProxyType(row_totals),
+        column_totals=MappingProxyType(column_totals), grand_total=grand_total)
+    # _subtotal can hide a rated total that the rest of the table still gives (through the
+    # columns, say). Its "*" would protect nothing, so show it, unless it is 1-4 itself.
+    for role, column in derivable(roles):
+        if column is not None:
+            continue  # cells are the suppressed table's own, and so cannot be worked out
+        value = rated[role] if role is not None else sum(rated.values())
+        if not 0 < value < _threshold():
+            if role is None:
+                grand_total = Cell(value, hidden=False, primary=False)
+            else:
+                row_totals[role] = Cell(value, hidden=False, primary=False)
+    roles = replace(roles, row_totals=MappingProxyType(row_totals), grand_total=grand_total)
+    fft = Fft({**column_totals, TOTAL: grand_total}, table.column_totals[NO_RATING])
+    return fft, roles, table
 
 
 def _fft(counts: dict) -> Fft:
-    return _fft_from(_ratings_table(counts), counts)
-
-
-def _roles(table: SuppressedTable, counts: dict, fft: Fft) -> SuppressedTable:
-    """Role × FFT line: the ratings table less its no-rating column, with rated totals."""
-    cells = {(role, group): table.cells[(role, group)] for role in ROLES for group in FFT_LINE}
-    row_totals = {
-        role: _subtotal(sum(counts.get((role, group), 0) for group in FFT_LINE),
-                        [cells[(role, group)] for group in FFT_LINE], table.row_totals[role],
-                        table.cells[(role, NO_RATING)])
-        for role in ROLES}
-    return SuppressedTable(
-        rows=ROLES, columns=FFT_LINE, cells=MappingProxyType(cells),
-        row_totals=MappingProxyType(row_totals),
-        column_totals=MappingProxyType({group: fft.line[group] for group in FFT_LINE}),
-        grand_total=fft.rated)
+    return _fft_and_roles(counts)[0]
 
 
 def _counts_by(column, period: Period, service_id: int, names) -> dict:
@@ -438,9 +449,7 @@ def build(service: Service, period: Period, quote_filter: QuoteFilter | None = N
     """The whole report for one service and one whole week, month or quarter."""
     quote_filter = quote_filter or QuoteFilter()
     previous = period.previous()
-    counts = _ratings(period, service.id)
-    ratings = _ratings_table(counts)
-    fft = _fft_from(ratings, counts)
+    fft, roles, ratings = _fft_and_roles(_ratings(period, service.id))
     risk = _risk(period, service.id)
     # The channel line is the risk table's row totals, and responses its grand total: the
     # same figures, so hidden alike.
@@ -458,7 +467,7 @@ def build(service: Service, period: Period, quote_filter: QuoteFilter | None = N
         by_channel=by_channel,
         by_role=_margins(ratings),
         by_language=_counts_by(ResponseRollup.locale, period, service.id, LANGUAGES),
-        roles=_roles(ratings, counts, fft),
+        roles=roles,
         trend=trend, sentiment_trend=sentiment_trend,
         themes=_themes(period, service.id, quote_filter),
         risk=risk,

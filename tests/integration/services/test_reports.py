@@ -310,6 +310,32 @@ def test_a_figure_in_two_places_is_hidden_in_both_or_shown_in_both(survey):
     assert derivable(report.risk) == [] and derivable(report.roles) == []
 
 
+def test_a_rated_total_that_the_table_gives_anyway_is_shown(survey):
+    many(4, survey, rating=SKIPPED, channel="sms")
+    many(3, survey, rating="poor", role="staff")
+    many(2, survey, rating="dont_know", role="staff")
+    respond(survey, rating=SKIPPED, channel="sms", role="staff")
+
+    report = build(survey)
+
+    # Ratings by role, with no rating beside them (what the report suppresses as one table):
+    #             positive neither negative dont_know | no rating | responses
+    #   patient      0       0        0        0      |    4*     |    4*
+    #   carer        0       0        0        0      |    0      |    0
+    #   staff        0       0        3*       2*     |    1*     |    6*
+    #   total        0       0        3*       2*     |    5      |   10
+    # Rated in all: 10 - 5 = 5, so shown. Staff's rated total (5) is hidden by the first rule
+    # (its cells, its responses and its no rating are all "*"), yet patients and carers rated
+    # 0, so it is 5 - 0 - 0: a "*" there would hide nothing, and it is shown.
+    assert figures(report.fft.line) == {"positive": 0, "neither": 0, "negative": "*",
+                                        "dont_know": "*", TOTAL: 5}
+    assert report.fft.no_rating.value == 5
+    assert report.fft.positive.proportion == 0.0  # 0 of 5, a real 0
+    assert figures(dict(report.roles.row_totals)) == {"patient": 0, "carer": 0, "staff": 5}
+    assert figures(report.by_role) == {"patient": "*", "carer": 0, "staff": "*", TOTAL: 10}
+    assert derivable(report.roles) == [] and derivable(report.by_role) == []
+
+
 def test_a_barrier_hidden_in_one_channel_cannot_be_worked_out_from_its_total(survey):
     many(6, survey, internet="no")
     many(3, survey, internet="no", channel="sms")
