@@ -35,8 +35,9 @@ _CONTROL = "\\u0000-\\u001f\\u007f-\\u009f"
 _SPACE = "\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 CAMPAIGN_NAME_PATTERN = f"^[^{_CONTROL}]*[^{_CONTROL}{_SPACE}][^{_CONTROL}]*$"
 _CAMPAIGN_NAME = re.compile(CAMPAIGN_NAME_PATTERN)
-# Ids are 64-bit at most in both databases; a bigger number is no id, and would overflow.
-MAX_ID = 2**63 - 1
+# Ids are PostgreSQL integers (the migrations make them so): a bigger number is no id, and
+# PostgreSQL would refuse to compare it with one ("integer out of range"), giving a 500.
+MAX_ID = 2**31 - 1
 # Years reports may be asked for: no response predates the service, and a period whose
 # previous one or trailing year fell outside the calendar could not be built.
 FIRST_YEAR, LAST_YEAR = 2000, 2099

@@ -315,6 +315,9 @@ def test_another_services_campaign_gets_404(client, db, token, enqueued):
     assert response.status_code == 404
     assert response.get_json()["error"] == "not_found"
     assert call(client, "GET", "/campaigns/999999", token).status_code == 404
+    # Past PostgreSQL's integer ids: still a 404, not the database's "out of range".
+    assert call(client, "GET", "/campaigns/2147483648", token).status_code == 404
+    assert call(client, "GET", f"/campaigns/{10**30}", token).status_code == 404
 
 
 # --- routing errors ---------------------------------------------------------------------------
@@ -666,6 +669,7 @@ def test_a_period_gives_the_responses_given_on_its_uk_days(client, db, token, se
     ("limit=%D9%A3", "limit must be"),  # an Arabic-Indic 3, which int() would take
     ("limit=" + "9" * 40, "limit must be"),
     ("cursor=-1", "cursor must be a whole number from 0"),
+    ("cursor=2147483648", "cursor must be a whole number from 0 to 2147483647"),
     ("cursor=9223372036854775808", "cursor must be"),
     ("cursor=1e3", "cursor must be"),
     ("period=2026-13", "there is no month 13"),
