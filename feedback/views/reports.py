@@ -21,7 +21,7 @@ from wtforms import SelectChoice
 
 from ..analysis import exclusion, themes
 from ..analysis.periods import Period, current_period, recent_periods, uk_date
-from ..analysis.suppression import Cell, suppressed_share
+from ..analysis.suppression import TOTAL, Cell, suppressed_share
 from ..charts import ChartText, Series, line_chart, stacked_bar_chart
 from ..forms.admin import LANGUAGE_LABELS
 from ..forms.reports import (
@@ -57,6 +57,10 @@ bp.before_request(require_roles(Role.SERVICE_LEAD))
 UPLOAD_KEY = "campaign_upload"
 # The session is a cookie, and browsers drop cookies over 4 KB: this many rows fit easily.
 UPLOAD_ROWS_KEPT = 100
+
+
+# The rollups' "" sentiment is a comment the scorer could not read.
+_SENTIMENT_LABELS = {**SENTIMENT_LABELS, "": NOT_SCORED_LABEL}
 
 
 def _visible_services():
@@ -135,7 +139,7 @@ def service(service_id: int):
         channel_labels=CHANNEL_LABELS, count_labels=COUNT_LABELS, domain_labels=DOMAIN_LABELS,
         fft_line_labels=FFT_LINE_LABELS, rating_labels=RATING_LABELS,
         risk_labels=RISK_LEVEL_LABELS, role_labels=RESPONDENT_ROLE_LABELS,
-        sentiment_labels={**SENTIMENT_LABELS, "": NOT_SCORED_LABEL},
+        sentiment_labels=_SENTIMENT_LABELS,
         language_labels=LANGUAGE_LABELS,
     ), 400 if bad_filters else 200
 
@@ -167,35 +171,56 @@ def _percent_tick(value: float) -> str:
     return format_percent(value / 100)
 
 
+def _from_first(points: list, empty) -> list:
+    """The months from the first with anything in it (the last month, if none has): a chart
+    cannot tell a month before the service had responses from one whose figure is hidden."""
+    for i, (_month, figures) in enumerate(points):
+        if not empty(figures):
+            return points[i:]
+    return points[-1:]
+
+
+def _trend_points(report) -> list:
+    return _from_first(report.trend, lambda fft: fft.rated.value == 0)
+
+
+def _months_described(months: list[str]) -> dict:
+    """The chart's span in words, for its description."""
+    if len(months) == 1:
+        return {"span": _("in %(month)s", month=months[0])}
+    return {"span": _("each month from %(first)s to %(last)s", first=months[0], last=months[-1])}
+
+
 def _trend_chart(report):
-    months = [_month(month) for month, _fft in report.trend]
+    points = _trend_points(report)
+    months = [_month(month) for month, _fft in points]
     series = []
     for name, share in ((_("Positive"), lambda fft: fft.positive),
                         (_("Negative"), lambda fft: fft.negative)):
-        values = [share(fft) for _month, fft in report.trend]
+        values = [share(fft) for _month, fft in points]
         series.append(Series(name, [None if v is None else 100 * v.proportion for v in values],
                              [_percent(v and v.proportion) for v in values]))
     return line_chart(
         id="trend-chart", title=_("Positive and negative ratings each month"),
         description=_("The share of people who rated the service very good or good, and poor "
-                      "or very poor, in each of the 12 months to %(month)s. The table below "
-                      "gives every figure with its 95%% interval.", month=months[-1]),
+                      "or very poor, %(span)s. The table below gives every figure with its 95%% "
+                      "interval.", **_months_described(months)),
         categories=months, series=series, category_label=_("Month"), unit="%",
         format_tick=_percent_tick, **_chart_options())
 
 
 def _sentiment_chart(report):
-    months = [_month(month) for month, _counts in report.sentiment_trend]
-    labels = {**SENTIMENT_LABELS, "": NOT_SCORED_LABEL}
-    series = [Series(str(labels[label]),
-                     [counts[label].value for _month, counts in report.sentiment_trend],
-                     [_count(counts[label]) for _month, counts in report.sentiment_trend])
+    points = _from_first(report.sentiment_trend, lambda counts: counts[TOTAL].value == 0)
+    months = [_month(month) for month, _counts in points]
+    series = [Series(str(_SENTIMENT_LABELS[label]),
+                     [counts[label].value for _month, counts in points],
+                     [_count(counts[label]) for _month, counts in points])
               for label in reports.SENTIMENTS]
     return stacked_bar_chart(
         id="sentiment-chart", title=_("Comments each month, by sentiment"),
-        description=_("How many comments were positive, mixed, neutral or negative in each of "
-                      "the 12 months to %(month)s. Comments in languages the scorer does not "
-                      "read are counted as not scored.", month=months[-1]),
+        description=_("How many comments were positive, mixed, neutral or negative, %(span)s. "
+                      "Comments in languages the scorer does not read are counted as not "
+                      "scored.", **_months_described(months)),
         categories=months, series=series, category_label=_("Month"), unit="comments",
         value_label=_("Comments"), format_tick=format_number, **_chart_options())
 
@@ -241,6 +266,7 @@ def _protected_barriers(report) -> list:
 def _figures(report, locale: str) -> dict:
     risk, roles = report.risk, report.roles
     return {
+        "trend": _trend_points(report),
         "trend_chart": _trend_chart(report),
         "sentiment_chart": _sentiment_chart(report),
         "risk_chart": _risk_chart(report),

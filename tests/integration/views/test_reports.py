@@ -95,7 +95,7 @@ def last_month_noon() -> datetime:
 
 def test_a_lead_sees_only_their_services_and_an_admin_sees_all(client, page, db):
     mine = create_service(slug="mine", name="Mine")
-    theirs = create_service(slug="theirs", name="Theirs")
+    create_service(slug="theirs", name="Theirs")
     sign_in_as(client, create_user(email="lead@nhs.test", services=[mine]))
     overview = page(client.get("/reports/"))
     names = [th.get_text(strip=True) for th in overview.select("tbody th")]
