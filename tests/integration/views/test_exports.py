@@ -227,3 +227,12 @@ def test_the_report_page_partial_offers_a_form_per_kind_with_the_fft_return_for_
 
     quarter = render_exports(app, service, "2026-Q4")
     assert 'value="fft_return"' not in quarter and 'value="2026-Q4"' in quarter
+
+
+def test_the_report_page_carries_the_export_forms_for_its_period(client, service, lead):
+    page = parse(client.get(f"/reports/services/{service.id}?period=2026-10"))
+
+    forms = page.select(f"form[action='/exports/services/{service.id}']")
+    assert {f.select_one("input[name=kind]")["value"] for f in forms} == {
+        "pdf", "xlsx", "csv", "fft_return"}
+    assert {f.select_one("input[name=period]")["value"] for f in forms} == {"2026-10"}
