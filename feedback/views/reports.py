@@ -244,23 +244,12 @@ def _risk_chart(report):
         **_chart_options())
 
 
-def _protected_barriers(report) -> list:
-    """Barrier rows: (code, domain, total, {channel: Cell}).
-
-    A table of barriers by channel published without totals is suppressed for its cells
-    alone, but each barrier's total is shown beside it; a shown total less the shown channels
-    would give back a hidden one. So where the table has no totals of its own, a row with
-    anything hidden hides all its channels. A table with totals was suppressed with them.
-    """
-    table, rows = report.barriers_by_channel, []
-    for code, domain, total in report.barriers:
-        cells = {c: table.cell(code, c) for c in table.columns}
-        exposed = not table.with_totals and not total.hidden
-        if exposed and any(cell.hidden for cell in cells.values()):
-            cells = {c: Cell(None, hidden=True, primary=cell.hidden and cell.primary)
-                     for c, cell in cells.items()}
-        rows.append((code, domain, total, cells))
-    return rows
+def _barrier_rows(report) -> list:
+    """Barrier rows: (code, domain, total, {channel: Cell}), suppressed by the data layer as
+    one table with each barrier's total, since both are shown."""
+    table = report.barriers_by_channel
+    return [(code, domain, total, {c: table.cell(code, c) for c in table.columns})
+            for code, domain, total in report.barriers]
 
 
 def _figures(report, locale: str) -> dict:
@@ -270,7 +259,7 @@ def _figures(report, locale: str) -> dict:
         "trend_chart": _trend_chart(report),
         "sentiment_chart": _sentiment_chart(report),
         "risk_chart": _risk_chart(report),
-        "barriers": _protected_barriers(report),
+        "barriers": _barrier_rows(report),
         # At high risk out of everyone who answered that way, with its interval.
         "high_risk": [(c, risk.cell(c, None), suppressed_share(risk.cell(c, "high"),
                                                                risk.cell(c, None)))
