@@ -2,18 +2,23 @@
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 # Combining marks and joiners count as part of a word (Urdu vowel marks, decomposed accents).
 _MARK = r"\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d"
 _LETTER = rf"[^\W_]|[{_MARK}]"
 # Apostrophes and hyphens only join letters: "don't", "s-a", "i'r", "well-being".
 _WORD = re.compile(rf"(?:{_LETTER})+(?:['’\-](?:{_LETTER})+)*")
+# _WORD for ASCII text, where a letter is [A-Za-z0-9] and ’ cannot occur; twice as fast.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:['\-][A-Za-z0-9]+)*")
 
 _BULLET = re.compile(r"^\s*(?:[-*•·‣◦–—>]+|\d{1,2}[.)])\s+")
 # A run of terminators plus closing quotes/brackets; Urdu marks end a sentence even unspaced.
 _END = re.compile(r"(?:\.{2,}|…|[.!?]+)[\"'”’)\]]*(?=\s|$)|[۔؟]+")
-_PREV_TOKEN = re.compile(r"(\S+)$")
+# Every match of _END begins with one of these; re skips ahead to a character class quickly,
+# but tries an alternation at every position.
+_END_START = re.compile(r"[.!?…۔؟]")
+_INITIALS = re.compile(r"(?:[^\W\d_]\.)*[^\W\d_]")
 
 # Never end a sentence: they are followed by a name or a phrase.
 _ALWAYS_ABBREVIATED = {
@@ -29,38 +34,52 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _is_abbreviation(before: str, after: str, mark: str) -> bool:
-    if not mark.startswith(".") or len(mark) > 1:
-        return False
-    found = _PREV_TOKEN.search(before)
-    token = found.group(1).lower().lstrip("([\"'") if found else ""
-    token = token.rstrip(".")
+def _is_abbreviation(line: str, mark_start: int, mark_end: int) -> bool:
+    """Whether the full stop at line[mark_start:mark_end] ends an abbreviation, not a sentence."""
+    before = line[:mark_start]
+    # The run of non-space characters that ends `before`, if it ends in one; rsplit finds it
+    # from the right, where a regex search would try every position of the line.
+    token = before.rsplit(None, 1)[-1] if before[-1:] and not before[-1].isspace() else ""
+    token = token.lower().lstrip("([\"'").rstrip(".")
     if token in _ALWAYS_ABBREVIATED:
         return True
     # Initials: "J. Smith", "A.B. Jones".
-    if re.fullmatch(r"(?:[^\W\d_]\.)*[^\W\d_]", token) and token[-1:].isalpha():
+    if _INITIALS.fullmatch(token) and token[-1:].isalpha():
         if len(token.replace(".", "")) <= 3 and before.rstrip()[-1:].isupper():
             return True
-    next_char = after.lstrip()[:1]
+    next_char = line[mark_end:].lstrip()[:1]
     return token in _SOMETIMES_ABBREVIATED and not next_char.isupper()
+
+
+def _ends(line: str) -> Iterator[re.Match[str]]:
+    """What _END.finditer(line) finds, tried only where a terminator is."""
+    position = 0
+    while (candidate := _END_START.search(line, position)) is not None:
+        found = _END.match(line, candidate.start())
+        if found is None:
+            position = candidate.start() + 1
+        else:
+            yield found
+            position = found.end()
 
 
 def _split_line(line: str) -> list[str]:
     parts, start = [], 0
-    for end in _END.finditer(line):
-        mark = end.group(0)
-        before, after = line[start:end.start()], line[end.end():]
-        if _is_abbreviation(line[:end.start()], after, mark):
+    for end in _ends(line):
+        mark = end.group()
+        mark_start, mark_end = end.span()
+        # Only a lone full stop can end an abbreviation.
+        if mark == "." and _is_abbreviation(line, mark_start, mark_end):
             continue
         # An ellipsis followed by lower case is a pause, not an end ("I waited... and waited").
         # So is a quotation that ends in "!" or "?" ("she said "great!" and left").
         is_ellipsis = mark.startswith("..") or mark.startswith("…")
         is_quoted = mark[-1] in "\"'”’)]"
-        if (is_ellipsis or is_quoted) and after.lstrip()[:1].islower():
+        if (is_ellipsis or is_quoted) and line[mark_end:].lstrip()[:1].islower():
             continue
-        if before.strip():
-            parts.append(line[start:end.end()].strip())
-            start = end.end()
+        if line[start:mark_start].strip():
+            parts.append(line[start:mark_end].strip())
+            start = mark_end
     if line[start:].strip():
         parts.append(line[start:].strip())
     return parts
@@ -96,7 +115,13 @@ def sentences(text: str) -> list[str]:
 
 def word_tokens(text: str) -> list[str]:
     """Word tokens as written (case kept), apostrophes normalised to "'"."""
-    return [m.group(0).replace("’", "'") for m in _WORD.finditer(_normalise(text))]
+    if text.isascii():
+        return _ASCII_WORD.findall(text)  # NFC and line endings change no ASCII word
+    text = _normalise(text)
+    tokens = _WORD.findall(text)  # _WORD has no capturing group: findall gives whole matches
+    if "’" in text:
+        return [token.replace("’", "'") for token in tokens]
+    return tokens
 
 
 def words(text: str) -> list[str]:
