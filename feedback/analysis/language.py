@@ -1,6 +1,7 @@
 """Offline guessing of a comment's language among en, cy, pl, ro and ur."""
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -9,6 +10,7 @@ from feedback.analysis.text import word_tokens
 
 LANGUAGES = ("en", "cy", "pl", "ro", "ur")
 
+_ARABIC_BLOCK = re.compile("[\u0600-\u06ff]")
 _URDU_ONLY = set("ٹڈڑںےہھۓ")
 _POLISH = set("łśżźćńąę")
 _ROMANIAN = set("șță")
@@ -35,6 +37,17 @@ def _common_words() -> dict[str, frozenset[str]]:
     return {code: frozenset(words) for code, words in json.loads(raw).items()}
 
 
+@cache
+def _evidence() -> dict[str, tuple[tuple[str, float], ...]]:
+    """For each common word, the languages listing it (in the order of _common_words()) and
+    what it adds to each: a word shared by several languages is weak evidence for each."""
+    owners: dict[str, tuple[str, ...]] = {}
+    for code, words in _common_words().items():
+        for word in words:
+            owners[word] = (*owners.get(word, ()), code)
+    return {word: tuple((code, 1 / len(codes)) for code in codes) for word, codes in owners.items()}
+
+
 def _fold(token: str) -> str:
     # Cedilla forms (ş ţ) are common stand-ins for the comma-below letters.
     return token.lower().replace("ş", "ș").replace("ţ", "ț")
@@ -45,6 +58,8 @@ def _is_arabic_letter(char: str) -> bool:
 
 
 def _detect_urdu(tokens: list[str]) -> DetectedLanguage | None:
+    if not _ARABIC_BLOCK.search("".join(tokens)):
+        return None  # no Arabic letters at all: the common case, answered without a loop
     letters = [c for t in tokens for c in t if c.isalpha()]
     arabic = [c for c in letters if _is_arabic_letter(c)]
     if len(arabic) < 4 or len(arabic) < 0.6 * len(letters):
@@ -73,19 +88,39 @@ def _letter_scores(token: str) -> dict[str, float]:
 
 
 def _scores(tokens: list[str]) -> dict[str, float]:
-    common = _common_words()
-    scores = dict.fromkeys(common, 0.0)
+    scores = dict.fromkeys(_common_words(), 0.0)
+    joined = " ".join(tokens)
+    if joined.isascii():
+        return _ascii_scores(tokens, joined.lower().split(" "), scores)
+    evidence = _evidence()
     for index, token in enumerate(tokens):
         folded = _fold(token)
-        owners = [code for code, words in common.items() if folded in words]
-        # A word shared by several languages is weak evidence for each of them.
-        for code in owners:
-            scores[code] += 1 / len(owners)
+        for code, value in evidence.get(folded, ()):
+            scores[code] += value
         # Capitalised words mid-text are mostly names and places ("Gwynedd", "Wójcik").
         if index > 0 and token[:1].isupper():
             continue
         for code, value in _letter_scores(folded).items():
             scores[code] += value
+    return scores
+
+
+def _ascii_scores(
+    tokens: list[str], folded_tokens: list[str], scores: dict[str, float]
+) -> dict[str, float]:
+    """_scores for most comments, adding the same values in the same order: folding ASCII is
+    only lower-casing, done at once, and as the letters of _POLISH, _ROMANIAN and the rest
+    are not ASCII only the Welsh spellings of _letter_scores can score."""
+    evidence = _evidence()
+    for index, folded in enumerate(folded_tokens):
+        for code, value in evidence.get(folded, ()):
+            scores[code] += value
+        if index and tokens[index][:1].isupper():
+            continue
+        if folded.startswith(("ll", "dd")):
+            scores["cy"] += 1
+        elif "dd" in folded or "wy" in folded:
+            scores["cy"] += 0.5
     return scores
 
 

@@ -66,3 +66,19 @@ def test_detect_reports_confidence():
 def test_detection_is_deterministic():
     text = "Diolch yn fawr"
     assert {detect_language(text) for _ in range(5)} == {"cy"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The nurse was very kind and helpful",
+        "Dw i ddim yn gwybod llawer am y gwasanaeth",
+        "Dr Llewellyn was lovely, the wait was long",
+        "Multumesc, doctorul a fost foarte bun",
+        "bardzo dobrze, dziekuje",
+    ],
+)
+def test_an_ascii_comment_scores_as_it_would_beside_a_word_with_an_accent(text):
+    # "naïve" is no language's common word and carries none of the letters that hint at one,
+    # so adding it must change nothing, though the comment is then no longer ASCII.
+    assert detect(text) == detect(f"{text} naïve")
