@@ -17,6 +17,7 @@ import argparse
 import bisect
 import itertools
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -374,6 +375,28 @@ def set_up(app) -> tuple[list[dict], dict[str, Question], str]:
     return services, questions, secret
 
 
+def _generate(generator: Generator, count: int, now: datetime, queue) -> None:
+    """In a child process: each chunk's COPY text, then the generator's state to carry on."""
+    for chunk in generator.rows(count, now):
+        queue.put({table: "".join(rows) for table, rows in chunk.items() if rows})
+    queue.put(None)
+    queue.put((generator.next_id, generator.rng.getstate(), generator.comments))
+
+
+def _chunks(generator: Generator, count: int, now: datetime):
+    """generator.rows(), joined up and made in another process, so that Python generates the
+    next chunk while PostgreSQL copies this one: two cores, each busy."""
+    context = multiprocessing.get_context("fork")
+    chunks = context.Queue(maxsize=2)
+    child = context.Process(target=_generate, args=(generator, count, now, chunks), daemon=True)
+    child.start()
+    while (chunk := chunks.get(timeout=600)) is not None:
+        yield chunk
+    generator.next_id, state, generator.comments = chunks.get(timeout=600)
+    generator.rng.setstate(state)
+    child.join()
+
+
 def load(app, database_url: str, generator: Generator, count: int) -> dict[str, float]:
     """Add `count` responses; returns the seconds spent copying, rebuilding rollups and
     vacuuming."""
@@ -385,11 +408,10 @@ def load(app, database_url: str, generator: Generator, count: int) -> dict[str, 
         # again would only slow the load. Only the bench's own throwaway database is touched.
         conn.execute("SET session_replication_role = replica")
         with conn.cursor() as cursor:
-            for chunk in generator.rows(count, now):
-                for table, rows in chunk.items():
-                    if rows:
-                        with cursor.copy(f"COPY {table} ({TABLES[table]}) FROM STDIN") as copy:
-                            copy.write("".join(rows))
+            for chunk in _chunks(generator, count, now):
+                for table, text in chunk.items():
+                    with cursor.copy(f"COPY {table} ({TABLES[table]}) FROM STDIN") as copy:
+                        copy.write(text)
             for table in TABLES:
                 cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                f"{max(generator.next_id[table] - 1, 1)})")
