@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from ..extensions import login_manager
 from ..forms.safeguarding import CATEGORY_LABELS, OUTCOME_LABELS, ReviewForm, review_error
+from ..models import Role
 from ..services import safeguarding
 from . import access_guard
 
@@ -21,6 +22,10 @@ def require_safeguarding_permission():
     if not safeguarding.may_review(current_user):
         abort(403)
     return None
+
+
+# Roles that may be given the permission (read by the staff-page sweep in the browser tests).
+require_safeguarding_permission.allowed_roles = frozenset({Role.ADMIN, Role.SERVICE_LEAD})
 
 
 def _flag_or_abort(flag_id: int):

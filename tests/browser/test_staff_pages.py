@@ -15,9 +15,10 @@ import pytest
 from playwright.sync_api import APIResponse
 from werkzeug.routing import Rule
 
+from feedback.analysis.periods import period_containing
 from feedback.extensions import db
-from feedback.models import Role, Service, Survey, User
-from feedback.services import api_tokens, campaigns, paper, users
+from feedback.models import Role, SafeguardingFlag, Service, Survey, User
+from feedback.services import api_tokens, campaigns, exports, paper, responses, users
 from tests.factories import PASSWORD, create_user
 
 from .conftest import SURVEY_SLUG, LiveServer, Site, format_violations, run_axe
@@ -28,7 +29,10 @@ NOT_STAFF = {"static", "health", "survey", "sms_webhook", "api", "phone"}
 HOME = {Role.ADMIN: "/admin/", Role.SERVICE_LEAD: "/reports/", Role.VOLUNTEER: "/volunteer/"}
 # Staff routes that answer with a file to save, not a page to show: endpoint -> media type.
 # The sweep fetches them without the page (a browser would download them, not load them).
-DOWNLOADS = {"admin.print_run_pdf": "application/pdf"}
+DOWNLOADS = {
+    "admin.print_run_pdf": "application/pdf",
+    "exports.download": "text/csv",
+}
 # App bugs axe-core finds on staff pages and awaiting a fix: endpoint -> (reason, {(axe rule,
 # node)}). The sweep forgives exactly those nodes on that page and nothing else. Keep it empty:
 # an entry is only for a bug reported and being fixed.
@@ -50,8 +54,11 @@ def new_staff(server: LiveServer, role: str, *, enrolled: bool = True) -> tuple[
     secret = pyotp.random_base32() if enrolled and role != Role.VOLUNTEER else None
     with server.app.app_context():
         service = db.session.scalar(db.select(Service).where(Service.slug == SURVEY_SLUG))
-        create_user(email=email, name=f"Test {role}", role=role, totp_secret=secret,
-                    services=[service] if role == Role.SERVICE_LEAD else [])
+        user = create_user(email=email, name=f"Test {role}", role=role, totp_secret=secret,
+                           services=[service] if role == Role.SERVICE_LEAD else [])
+        # So the sweep visits the safeguarding queue too, as the named reviewers would.
+        user.can_review_safeguarding = role in (Role.ADMIN, Role.SERVICE_LEAD)
+        db.session.commit()
     return email, secret
 
 
@@ -99,9 +106,23 @@ def ids(live_server) -> dict[str, int]:
                             survey, fft_rating={"choice": "very_poor"},
                             fft_what_could_improve={"text": "Lower sound"},
                             own_device={"choices": ["smartphone"]}))
+        # A comment that may disclose risk, for the safeguarding review page.
+        questions = {sq.question.key: sq.question_id for sq in survey.versions[-1].questions}
+        flagged = responses.submit(
+            survey_version_id=survey.versions[-1].id, channel="web", respondent_role="patient",
+            locale="en", enforce_required=False,
+            answers={questions["fft_what_could_improve"]: {"text": "I want to end my life."}})
+        flag = db.session.scalar(db.select(SafeguardingFlag).where(
+            SafeguardingFlag.response_id == flagged.id))
+        # A finished export of last month's responses (made in-process), for its pages.
+        lead = create_user(email="exporter@nhs.test", name="Ellis Exporter",
+                           role=Role.SERVICE_LEAD, services=[service])
+        last_month = period_containing("month", date.today()).previous()
+        export = exports.start_export(service=service, period=last_month, kind="csv",
+                                      requested_by=lead, locale="en")
         return {"service_id": service.id, "survey_id": survey.id, "user_id": other.id,
                 "campaign_id": campaign.id, "token_id": token.id, "run_id": run.id,
-                "batch_id": batch.id}
+                "batch_id": batch.id, "flag_id": flag.id, "export_id": export.id}
 
 
 # --- the URL map -------------------------------------------------------------------------------
