@@ -225,7 +225,51 @@ def _ratings_table(counts: dict) -> SuppressedTable:
     share figures (responses = rated + no rating, on every row and in total), so they are
     suppressed together: hidden in one place, a figure can't be worked out from another.
     """
-    return suppress_table(counts, ROLES, _RATINGS_COLUMNS, threshold=_threshold())
+    return _responses_table(counts, ROLES, _RATINGS_COLUMNS)
+
+
+def _responses_table(counts: dict, rows, columns) -> SuppressedTable:
+    """A table of every response, suppressed with its grand total shown wherever that is not
+    1-4 itself.
+
+    The grand total is the period's responses, which the report shows in several places (the
+    FFT line, responses by language...). suppress_table may hide it to protect a column
+    total; then any of those places would give it back, and the column total with it. So
+    keep it shown, and hide further figures instead, the smallest first along the lines of
+    whatever can then be worked out, until nothing can.
+    """
+    table = suppress_table(counts, rows, columns, threshold=_threshold())
+    total = sum(counts.values())
+    if not table.grand_total.hidden or 0 < total < _threshold():
+        return table
+    values = {(r, c): counts.get((r, c), 0) for r in rows for c in columns}
+    for r in rows:
+        values[(r, None)] = sum(values[(r, c)] for c in columns)
+    for c in columns:
+        values[(None, c)] = sum(values[(r, c)] for r in rows)
+    published = {key: table.cell(*key) for key in values}
+    order = {key: i for i, key in enumerate(values)}  # cells before totals on ties
+
+    def built():
+        return SuppressedTable(
+            rows=table.rows, columns=table.columns,
+            cells=MappingProxyType({(r, c): published[(r, c)] for r in rows for c in columns}),
+            row_totals=MappingProxyType({r: published[(r, None)] for r in rows}),
+            column_totals=MappingProxyType({c: published[(None, c)] for c in columns}),
+            grand_total=Cell(total, hidden=False, primary=False))
+
+    result = built()
+    while found := derivable(result):
+        row, column = found[0]
+        shown = sorted((key for key, cell in published.items()
+                        if not cell.hidden and values[key] > 0),
+                       key=lambda key: (key[0] != row and key[1] != column, values[key],
+                                        order[key]))
+        if not shown:
+            return table  # nothing left to hide: keep suppress_table's own answer
+        published[shown[0]] = Cell(HIDDEN, hidden=True, primary=False)
+        result = built()
+    return result
 
 
 def _subtotal(value: int, parts: list[Cell], whole: Cell, rest: Cell) -> Cell:
@@ -362,7 +406,7 @@ def _risk(period: Period, service_id: int) -> SuppressedTable:
                func.sum(ResponseRollup.responses))
         .where(*_in(ResponseRollup, period, service_id))
         .group_by(ResponseRollup.channel, ResponseRollup.risk_level))}
-    return suppress_table(counts, CHANNELS, RISK_LEVELS, threshold=_threshold())
+    return _responses_table(counts, CHANNELS, RISK_LEVELS)
 
 
 def _barriers(period: Period, service_id: int, limit: int = 10):
