@@ -121,7 +121,7 @@ def _schemas(api, reports) -> dict:
                                 "risk levels: " + ", ".join(reports.RISK_LEVELS) + "."},
             "themes": {**_ref("Table"), "description": "Rows are themes, most common first; "
                        "columns the sentiment of the sentences carrying the theme: "
-                       + ", ".join(_sentiment_column(s) for s in reports.SENTIMENTS) + "."},
+                       + ", ".join(s or api.NOT_SCORED for s in reports.SENTIMENTS) + "."},
             "barriers": {"type": "array", "items": _object({
                 "code": {"type": "string", "examples": ["access.no_home_internet"]},
                 "domain": {"type": "string"},
@@ -213,10 +213,6 @@ def _schemas(api, reports) -> dict:
         }),
         "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"]},
     }
-
-
-def _sentiment_column(label: str) -> str:
-    return label or "not_scored"
 
 
 def _error(description: str, *, example: tuple[str, str] | None = None,
