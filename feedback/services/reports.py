@@ -185,7 +185,9 @@ class Report:
     helped: Cell
     reach: dict  # SMS invitations in the period: name → Cell
     quotes: list  # [Quote], empty when the group is under QUOTE_MIN_GROUP
-    quote_group: Cell  # how many comments the quotes were chosen from
+    # How many people wrote the comments the quotes were chosen from. Not for pages: it leaves
+    # out comments held for safeguarding review, so beside the comment counts it would show them.
+    quote_group: Cell
     high_risk_quotes: list
     quote_filter: QuoteFilter
 
@@ -475,7 +477,9 @@ def _quotes(period: Period, service_id: int, quote_filter: QuoteFilter, *,
             .join(ResponseAnalysis, ResponseAnalysis.id == CommentAnalysis.response_analysis_id)
             .join(Response, Response.id == ResponseAnalysis.response_id)
             .where(*conditions))
-    group = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    # People, not comments: one person's two comments must not make a group look bigger.
+    group = db.session.scalar(
+        select(func.count(func.distinct(base.subquery().c.response_analysis_id))))
     if not may_quote(group, current_app.config["QUOTE_MIN_GROUP"]):
         return [], suppress_value(group, _threshold())
     rows = db.session.execute(

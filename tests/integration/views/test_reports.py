@@ -286,7 +286,7 @@ def test_comments_are_quoted_only_from_a_group_of_at_least_ten(client, page, sur
 
     nine = report(client, page, survey, period=OCTOBER)
     assert nine.select(".app-quote") == []
-    assert "fewer than 10 comments match" in nine.select_one("#quote-list").text
+    assert "fewer than 10 people wrote comments that match" in nine.select_one("#quote-list").text
 
     respond(survey, rating="poor", improve=FREEZING)
     ten = report(client, page, survey, period=OCTOBER)
