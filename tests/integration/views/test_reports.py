@@ -295,6 +295,15 @@ def test_comments_are_quoted_only_from_a_group_of_at_least_ten(client, page, sur
     assert FREEZING in quotes[0].text
 
 
+def test_the_group_for_quotes_counts_people_not_comments(client, page, survey, lead):
+    # Five people, two comments each: ten comments, but only five people could be pointed at.
+    many(5, survey, rating="poor", good=GOOD, improve=FREEZING)
+    five = report(client, page, survey, period=OCTOBER)
+    assert five.select(".app-quote") == []
+    many(5, survey, rating="poor", good=GOOD, improve=FREEZING)
+    assert report(client, page, survey, period=OCTOBER).select(".app-quote")
+
+
 def test_quote_filters_narrow_the_quotes_and_the_themes(client, page, survey, lead):
     many(10, survey, rating="very_good", good=GOOD)
     many(10, survey, rating="poor", channel="sms", improve=FREEZING)
