@@ -24,10 +24,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def fresh_database():
+def fresh_database(template: str | None = None):
+    """A new database, dropped afterwards; a copy of the one at URL `template` if given (no one
+    may be connected to that one meanwhile)."""
     name = f"feedback_bench_{secrets.token_hex(4)}"
+    copy = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:

@@ -24,6 +24,7 @@ import statistics
 import threading
 import time
 import traceback
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -449,10 +450,10 @@ def _csrf(html: str) -> str:
     return parser.token
 
 
-_last_step = {"value": -1}
+_last_step: dict[str, int] = {}  # per database: the last time step whose code was used
 
 
-def sign_in(base: str, secret: str) -> requests.Session:
+def sign_in(base: str, database_url: str, secret: str) -> requests.Session:
     """Sign the lead in as a person would: the password, then the authenticator's code."""
     session = requests.Session()
     page = session.get(f"{base}/sign-in", timeout=30)
@@ -463,9 +464,9 @@ def sign_in(base: str, secret: str) -> requests.Session:
         raise RuntimeError(f"sign-in answered {answer.status_code}")
     totp = pyotp.TOTP(secret)
     # A code is good once: wait for the next one if this time step was used already.
-    while int(time.time()) // totp.interval == _last_step["value"]:
+    while int(time.time()) // totp.interval == _last_step.get(database_url):
         time.sleep(1)
-    _last_step["value"] = int(time.time()) // totp.interval
+    _last_step[database_url] = int(time.time()) // totp.interval
     page = session.get(f"{base}/sign-in/code", timeout=30)
     answer = session.post(f"{base}/sign-in/code", data={
         "code": totp.now(), "csrf_token": _csrf(page.text)}, allow_redirects=False, timeout=30)
@@ -481,30 +482,43 @@ class Timing:
     status: int
     size: int
     peak_rss_kb: int
-    load: float  # the machine's 1-minute load average just after: others' work slows this
 
 
-def time_report(env: dict, secret: str, path: str) -> Timing:
-    with gunicorn_process(env) as (base, process):
-        session = sign_in(base, secret)
+def _get(session: requests.Session, url: str) -> tuple[float, requests.Response]:
+    started = time.perf_counter()
+    response = session.get(url, allow_redirects=False, timeout=300)
+    return time.perf_counter() - started, response
 
-        def get():
-            started = time.perf_counter()
-            response = session.get(base + path, allow_redirects=False, timeout=300)
-            return time.perf_counter() - started, response
 
-        # Warm both workers at once, so neither answers its first request in the timing.
-        warm = [threading.Thread(target=get) for _ in range(2)]
-        for thread in warm:
-            thread.start()
-        for thread in warm:
-            thread.join()
-        results = [get() for _ in range(TIMED_REQUESTS)]
-        peak = max((peak_rss_kb(pid) for pid in worker_pids(process.pid)), default=0)
-    seconds = [s for s, _r in results]
-    last = results[-1][1]
-    return Timing(statistics.median(seconds), max(seconds), last.status_code,
-                  len(last.content), peak, os.getloadavg()[0])
+def time_reports(envs: dict[int, dict], secret: str, path: str) -> dict[int, Timing]:
+    """Time the report on each database, each under its own gunicorn, request by request in
+    turn: on a shared machine the others' work then slows both sizes alike, rather than
+    deciding the ratio by when each size happened to be timed."""
+    with ExitStack() as stack:
+        servers = {size: stack.enter_context(gunicorn_process(env)) for size, env in envs.items()}
+        urls = {size: base + path for size, (base, _process) in servers.items()}
+        sessions = {size: sign_in(base, envs[size]["DATABASE_URL"], secret)
+                    for size, (base, _process) in servers.items()}
+        for size in servers:
+            # Warm both workers at once, so neither answers its first request in the timing.
+            warm = [threading.Thread(target=_get, args=(sessions[size], urls[size]))
+                    for _ in range(2)]
+            for thread in warm:
+                thread.start()
+            for thread in warm:
+                thread.join()
+        results: dict[int, list] = {size: [] for size in servers}
+        for _ in range(TIMED_REQUESTS):
+            for size in servers:
+                results[size].append(_get(sessions[size], urls[size]))
+        timings = {}
+        for size, (_base, process) in servers.items():
+            seconds = [s for s, _r in results[size]]
+            last = results[size][-1][1]
+            timings[size] = Timing(
+                statistics.median(seconds), max(seconds), last.status_code, len(last.content),
+                max((peak_rss_kb(pid) for pid in worker_pids(process.pid)), default=0))
+    return timings
 
 
 def _counted(database_url: str, service_id: int, period) -> tuple[int, int]:
@@ -518,6 +532,27 @@ def _counted(database_url: str, service_id: int, period) -> tuple[int, int]:
     return measured / total, in_period
 
 
+def _app(database_url: str):
+    os.environ.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
+    return create_app()
+
+
+def _load(app, database_url: str, generator: Generator, count: int, label: str,
+          measured: dict, period) -> None:
+    with app.app_context():
+        timings = load(app, database_url, generator, count)
+        db.engine.dispose()  # no connection left open: the database may be copied next
+    share, in_period = _counted(database_url, measured["id"], period)
+    print(f"{label}: {sum(timings.values()):.1f} s (COPY {timings['copy']:.1f} s, rollups "
+          f"{timings['rollups']:.1f} s, VACUUM ANALYZE {timings['vacuum']:.1f} s); "
+          f"{measured['slug']} holds {share:.1%}, {in_period:,} of them in {period.slug}")
+
+
+def _env(database_url: str) -> dict:
+    return {**os.environ, "FLASK_APP": "wsgi", "DATABASE_URL": database_url,
+            "REDIS_URL": REDIS_URL, "PUBLIC_BASE_URL": "http://bench.invalid"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000)
@@ -525,45 +560,40 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     Redis.from_url(REDIS_URL).flushdb()  # sign-in counters from an earlier run
-    with fresh_database() as database_url:
-        env = {**os.environ, "FLASK_APP": "wsgi", "DATABASE_URL": database_url,
-               "REDIS_URL": REDIS_URL, "PUBLIC_BASE_URL": "http://bench.invalid"}
-        flask(env, "db", "upgrade")
-        os.environ.update(DATABASE_URL=database_url, REDIS_URL=REDIS_URL)
-        app = create_app()
+    period = current_period("month", uk_date(utcnow())).previous()
+    with fresh_database() as small_url:
+        flask(_env(small_url), "db", "upgrade")
+        app = _app(small_url)
         started = time.perf_counter()
         services, questions, secret = set_up(app)
         with app.app_context():
             generator = Generator(services, questions, args.seed)
+            db.engine.dispose()
         print(f"set-up (question bank, {len(services)} services with a survey each, the lead, "
               f"{PROFILES} inclusion profiles per survey and channel): "
               f"{time.perf_counter() - started:.1f} s")
         measured = services[0]
-        period = current_period("month", uk_date(utcnow())).previous()
-        path = f"/reports/services/{measured['id']}?period={period.slug}"
-        results = {}
-        loaded = 0
-        for size in (args.small, args.large):
-            with app.app_context():
-                timings = load(app, database_url, generator, size - loaded)
-            loaded = size
-            share, in_period = _counted(database_url, measured["id"], period)
-            print(f"\n{size:,} responses: added {sum(timings.values()):.1f} s (COPY "
-                  f"{timings['copy']:.1f} s, rollups {timings['rollups']:.1f} s, VACUUM ANALYZE "
-                  f"{timings['vacuum']:.1f} s); {measured['slug']} holds {share:.1%}, "
-                  f"{in_period:,} of them in {period.slug}")
-            timing = time_report(env, secret, path)
-            results[size] = timing
-            print(f"  GET {path}: {timing.status}, {timing.size:,} bytes; p50 "
-                  f"{timing.p50 * 1000:.0f} ms, max {timing.worst * 1000:.0f} ms over "
-                  f"{TIMED_REQUESTS} requests")
-            print(f"  worker peak RSS {timing.peak_rss_kb / 1024:.0f} MB; load average "
-                  f"{timing.load:.1f} on {os.cpu_count()} CPUs")
+        _load(app, small_url, generator, args.small, f"{args.small:,} responses loaded",
+              measured, period)
+        # The large database is the small one and more, so both are timed side by side.
+        with fresh_database(template=small_url) as large_url:
+            _load(_app(large_url), large_url, generator, args.large - args.small,
+                  f"{args.large - args.small:,} more in a copy", measured, period)
+            path = f"/reports/services/{measured['id']}?period={period.slug}"
+            print(f"\nGET {path}, {TIMED_REQUESTS} times on each in turn after warming up:")
+            results = time_reports({args.small: _env(small_url), args.large: _env(large_url)},
+                                   secret, path)
+    load_average = os.getloadavg()[0]
     Redis.from_url(REDIS_URL).flushdb()
+    for size, timing in results.items():
+        print(f"  {size:>9,} responses: {timing.status}, {timing.size:,} bytes; p50 "
+              f"{timing.p50 * 1000:.0f} ms, max {timing.worst * 1000:.0f} ms; workers' peak "
+              f"RSS {timing.peak_rss_kb / 1024:.0f} MB")
     small, large = results[args.small], results[args.large]
     ratio = large.p50 / small.p50
     ok = (small.status == large.status == 200 and ratio <= GOAL_RATIO
           and large.p50 < GOAL_SECONDS)
+    print(f"  load average {load_average:.1f} on {os.cpu_count()} CPUs")
     print(f"\n{args.large:,} / {args.small:,}: p50 {ratio:.1f}x (goal: at most {GOAL_RATIO:.0f}x), "
           f"{args.large:,} p50 {large.p50:.2f} s (goal: under {GOAL_SECONDS:.0f} s)")
     print("PASS" if ok else "FAIL")
