@@ -3,12 +3,12 @@
 Loads synthetic responses into a fresh PostgreSQL database with COPY: the responses, their
 versions and answers, and the analysis results the analysers would have stored for them
 (comment sentiment and themes, exclusion risk and its reasons). Ten services share them, the
-measured one a quarter. It rebuilds the report rollups, starts gunicorn (2 workers), signs a
-service lead in over HTTP (password and authenticator code) and times the measured service's
-report for last month, comparison with all services included. Then it adds responses up to a
-million and does the same again. Prints the load time, p50 and max of each size, their ratio
-and the workers' peak memory. Goal: the 1-million report within 5x the 10-thousand one and
-under 2 seconds.
+measured one a quarter. Loads 10 thousand, copies that database and adds responses to the copy
+up to a million, rebuilding the report rollups after each. Then it starts gunicorn (2 workers)
+on each, signs a service lead in over HTTP (password and authenticator code) and times the
+measured service's report for last month, comparison with all services included, on each in
+turn. Prints the load times, p50 and max at each size, their ratio and the workers' peak
+memory. Goal: the 1-million report within 5x the 10-thousand one and under 2 seconds.
 
     .venv/bin/python bench/reports.py [--small 10000] [--large 1000000]
 """
