@@ -37,6 +37,7 @@ test: install assets translations system-packages services
 	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
 	  $(BIN)/pytest $(PYTEST_ARGS) -m "not browser" tests/integration -p no:cacheprovider
 	$(BIN)/pytest $(PYTEST_ARGS) -m browser
+	$(BIN)/pytest $(PYTEST_ARGS) -m faults tests/faults -p no:cacheprovider
 
 install: $(STAMPS)/python $(STAMPS)/node
 
