@@ -62,6 +62,10 @@ class Config:
     SURVEY_POST_RATE_LIMIT = "120 per 10 minutes"
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # When the counters live in Redis and Redis is down, count in each process's memory until
+    # it is back. Otherwise every limited post fails with a 500 before the view runs, and a
+    # survey that would have been saved (its jobs swept up later) is refused instead.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     # Jobs run in the web process when there is no Redis; the periodic ones on a timer.
     PERIODIC_JOBS_IN_PROCESS = True
