@@ -332,8 +332,27 @@ def worker(burst: bool, no_cron: bool) -> None:
 
 
 def _run_cron(app: Flask, scheduler) -> None:
+    import logging
+    import time
+
+    from redis.exceptions import RedisError
+    from rq.exceptions import StopRequested
+
     with app.app_context():
-        scheduler.start()
+        while True:
+            try:
+                scheduler.start()
+                return  # stopped by the worker
+            except RedisError as error:
+                # RQ's scheduler gives up when Redis goes away, and the worker does not start
+                # it again: without this, the sweeps that find the work an outage lost would
+                # never run again after it. Start again, keeping each job's place in time.
+                logging.getLogger(__name__).warning(
+                    "Periodic-job scheduler lost Redis (%s); starting again in 5 s", error)
+            try:
+                time.sleep(5)
+            except StopRequested:  # SIGTERM from the worker, as it stops
+                return
 
 
 def register_cli(app: Flask) -> None:

@@ -6,16 +6,20 @@ find the work whose job was lost and finish it.
 """
 
 import secrets
+import time
+from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
 from redis import Redis
+from rq import Worker
+from rq.cron import CronScheduler
 from sqlalchemy import select
 
 from feedback import jobs
 from feedback.extensions import db as _db
-from feedback.models import Conversation, Response, SmsMessage
-from feedback.services import campaigns
+from feedback.models import Conversation, Response, SmsMessage, utcnow
+from feedback.services import campaigns, responses
 from tests.conftest import FreshRequestClient
 from tests.factories import question_ids
 from tests.faults.apps import (
@@ -30,6 +34,7 @@ from tests.faults.apps import (
     stored_web_keys,
     survey_posts,
     unanalysed_responses,
+    wait_until,
     web_answers,
 )
 
@@ -146,3 +151,62 @@ def test_web_and_sms_submissions_are_stored_once_and_finished_when_redis_stops(
     assert unanalysed_responses() == []
     assert analysed_responses() == rolled_up_responses() == 9 + len(PEOPLE)
 
+
+def submit_lost(survey, minutes_ago: int = 5) -> int:
+    ids = question_ids(survey)
+    return responses.submit(
+        survey_version_id=survey.versions[0].id, channel="web", respondent_role="patient",
+        locale="en", submitted_at=utcnow() - timedelta(minutes=minutes_ago),
+        answers={ids["fft_rating"]: {"choice": "poor"},
+                 ids["fft_what_could_improve"]: {"text": "Submitted while Redis was down."},
+                 ids["data_cost"]: {"choice": "no"}}).id
+
+
+def test_a_running_worker_and_its_scheduler_carry_on_when_redis_restarts(
+        app, db, redis, redis_server, survey, start_worker):
+    """The sweeps must outlive an outage: they are what finds the work it lost.
+
+    The worker runs as deploy.md says, under a supervisor that starts it again if it exits
+    (RQ's worker quits when Redis fails under it mid-job), played here by `running()`.
+    """
+    sweep_often = {"FAULTS_ANALYSIS_SWEEP_SECONDS": "3"}
+    workers = [start_worker(**sweep_often)]
+
+    def running():
+        if not workers[-1].alive():
+            workers.append(start_worker(name=f"worker-{len(workers)}", **sweep_often))
+        return workers[-1]
+
+    periodic = {f"{job.__module__}.{job.__name__}" for job, _ in jobs.PERIODIC_JOBS}
+    queues = [jobs.get_queue(name) for name in jobs.QueueNames.all()]
+
+    def working():
+        registered = Worker.all(connection=redis)
+        schedulers = CronScheduler.all(redis)
+        # Listening on every queue, every periodic job scheduled, and a sweep done.
+        return (registered and schedulers
+                and sorted(registered[0].queue_names()) == sorted(jobs.QueueNames.all())
+                and {job.func_name for job in schedulers[0].get_jobs()} == periodic
+                and jobs.get_queue(jobs.QueueNames.PERIODIC).finished_job_registry.count)
+
+    def idle():
+        registered = Worker.all(connection=redis)
+        return (registered and registered[0].get_state() == "idle"
+                and not any(q.count for q in queues))
+
+    wait_until(working, timeout=30, message="the worker to start")
+    # Just after a round of sweeps: the worker waits on Redis for a job, the scheduler sleeps.
+    wait_until(lambda: not idle(), timeout=30, interval=0.02, message="a round of sweeps")
+    wait_until(idle, timeout=30, interval=0.02, message="the worker to finish a round")
+    redis_server.stop()
+    lost = submit_lost(survey)  # saved; its job could not be queued
+    outage_ends = time.monotonic() + 4  # the scheduler wakes in it, and finds Redis gone
+    while time.monotonic() < outage_ends:
+        running()
+        time.sleep(0.2)
+    redis_server.start()
+
+    # Only a periodic sweep can find that response now: the scheduler must be running again.
+    wait_until(lambda: running() and not unanalysed_responses(), timeout=30, interval=0.2,
+               message=f"the sweep to analyse response {lost}; log:\n{workers[-1].output()}")
+    assert analysed_responses() == rolled_up_responses() == 1
