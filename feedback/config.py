@@ -38,6 +38,9 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = ""
+    # Each pooled connection is tested with a cheap round trip before use and replaced if it
+    # died, so after PostgreSQL restarts, web processes and workers carry on by themselves
+    # rather than fail the first request on each stale connection (tests/faults).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # None means jobs run in-process; a redis:// URL means RQ workers run them.
     REDIS_URL: str | None = None
