@@ -150,3 +150,55 @@ def test_worker_command_explains_when_redis_is_not_configured(runner):
     result = runner.invoke(args=["worker", "--burst"])
     assert result.exit_code != 0
     assert "REDIS_URL is not set" in result.output
+
+
+def test_flask_worker_listens_on_every_queue_and_schedules_every_periodic_job(
+        runner, redis, app, monkeypatch):
+    """The command itself, not only the helpers it calls: a queue it left out, or a periodic
+    job it did not schedule, would leave that work waiting for ever."""
+    started = {}
+
+    class Worker:
+        def __init__(self, queue_names):
+            started["queues"] = queue_names
+
+        def work(self, burst, with_scheduler):
+            started["work"] = {"burst": burst, "with_scheduler": with_scheduler}
+
+    class Process:  # where the command runs the cron scheduler
+        def __init__(self, target, args, name, daemon):
+            started["cron"] = args[1]
+
+        def start(self):
+            pass
+
+        def is_alive(self):
+            return False
+
+    monkeypatch.setattr(jobs, "make_worker", Worker)
+    monkeypatch.setattr("multiprocessing.Process", Process)
+    result = runner.invoke(args=["worker"])
+    assert result.exit_code == 0, result.output
+    assert sorted(started["queues"]) == sorted(jobs.QueueNames.all())
+    # The worker's own scheduler moves jobs waiting for a retry back onto their queues.
+    assert started["work"] == {"burst": False, "with_scheduler": True}
+    scheduled = {job.func_name: job for job in started["cron"].get_jobs()}
+    assert len(scheduled) == len(jobs.PERIODIC_JOBS)
+    for job, interval_key in jobs.PERIODIC_JOBS:
+        cron = scheduled[f"{job.__module__}.{job.__name__}"]
+        options = jobs.JOB_OPTIONS[job]
+        assert (cron.queue_name, cron.interval, cron.job_options["job_timeout"]) == (
+            options.queue, app.config[interval_key], options.timeout)
+
+    started.clear()
+    assert runner.invoke(args=["worker", "--no-cron"]).exit_code == 0
+    assert "cron" not in started and sorted(started["queues"]) == sorted(jobs.QueueNames.all())
+
+
+def test_every_job_can_be_found_by_the_name_rq_stores():
+    from rq.utils import import_attribute
+
+    # A worker imports the job by its dotted name: a job defined anywhere but at the top of
+    # its module would be queued and then fail in every worker.
+    for job in jobs.JOB_OPTIONS:
+        assert import_attribute(f"{job.__module__}.{job.__qualname__}") is job
