@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# TextBlob's own polarity lexicon and negation rules, called on words we have already split:
-# TextBlob(...).sentiment does the same work plus building a blob and a namedtuple per call.
-from textblob.en import sentiment as _textblob_lexicon
+
+def _import_textblob_lexicon():
+    """TextBlob's own polarity lexicon and negation rules, called on words we have already
+    split: TextBlob(...).sentiment does the same work plus a blob and a namedtuple per call.
+
+    TextBlob imports NLTK, which imports NumPy, SciPy and scikit-learn when it can, for parts we
+    never use; that is about 100 MB in every web process and worker. They are hidden while
+    TextBlob loads (NLTK treats them as optional), then visible again for code that needs them.
+    """
+    hidden = [name for name in ("sklearn", "scipy", "numpy") if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # makes `import name` raise ImportError
+    try:
+        from textblob.en import sentiment
+    finally:
+        for name in hidden:
+            sys.modules.pop(name, None)
+    return sentiment
+
+
+_textblob_lexicon = _import_textblob_lexicon()
 
 from .text import sentences as split_sentences
 from .text import words

@@ -6,10 +6,13 @@ replaces any earlier one in the same transaction, so running it twice changes no
 comment that may disclose risk is queued for review once, however often it is analysed.
 """
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -19,7 +22,6 @@ from sqlalchemy.orm import selectinload
 from ..analysis import analyse, analyser_version, exclusion
 from ..analysis.periods import uk_date
 from ..analysis.redaction import redact
-from ..analysis.training import TrainedClassifier, load_classifier
 from ..extensions import db
 from ..models import (
     Answer,
@@ -35,6 +37,9 @@ from ..models import (
     utcnow,
 )
 from . import rollups
+
+if TYPE_CHECKING:
+    from ..analysis.training import TrainedClassifier
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,10 @@ def current_classifier() -> TrainedClassifier | None:
     cached = _classifier_cache.get(key)
     if cached and cached[0] == modified:
         return cached[1]
+    # scikit-learn is imported only when a trust has trained a model: it costs a web process
+    # and every worker about 100 MB of memory.
+    from ..analysis.training import load_classifier
+
     try:
         classifier = load_classifier(path)
     except Exception:

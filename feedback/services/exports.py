@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import weasyprint
 from babel import Locale
 from babel.dates import format_date
 from flask import current_app, render_template
@@ -688,6 +687,7 @@ def render_pdf(report: reports.Report, tables: list[Table], *, include_comments:
         channel_labels=CHANNEL_LABELS, rating_labels=RATING_LABELS, theme_labels=theme_labels,
         quote_min_group=current_app.config["QUOTE_MIN_GROUP"], show=_show,
     )
+    import weasyprint  # only when a PDF is made: it is large
     return weasyprint.HTML(string=html, url_fetcher=_no_fetching).write_pdf()
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pydyf
 import segno
-import weasyprint
 from flask import current_app, render_template
 from flask_babel import force_locale
 
@@ -195,6 +194,7 @@ def _sheets_from_one(references: list[str], style: ReferenceStyle):
 
 def render_print_run_pdf(run: PrintRun) -> bytes:
     """The run's sheets, in order, each carrying its own reference and QR code."""
+    import weasyprint  # only when a PDF is made: it is large
     document = weasyprint.HTML(string=render_sheet_html(run)).render()
     return document.write_pdf(finisher=_sheets_from_one(paper.sheet_references(run),
                                                         STYLES[run.large_print]))
