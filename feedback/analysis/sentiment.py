@@ -10,6 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .text import sentences as split_sentences
+from .text import words
+
+if TYPE_CHECKING:
+    from .training import TrainedClassifier
+
 
 def _import_textblob_lexicon():
     """TextBlob's own polarity lexicon and negation rules, called on words we have already
@@ -31,12 +37,6 @@ def _import_textblob_lexicon():
 
 
 _textblob_lexicon = _import_textblob_lexicon()
-
-from .text import sentences as split_sentences
-from .text import words
-
-if TYPE_CHECKING:
-    from .training import TrainedClassifier
 
 POSITIVE, NEUTRAL, MIXED, NEGATIVE = "positive", "neutral", "mixed", "negative"
 LABELS = (POSITIVE, NEUTRAL, MIXED, NEGATIVE)
