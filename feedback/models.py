@@ -771,6 +771,11 @@ class SafeguardingFlag(db.Model):
 
 class ResponseRollup(db.Model):
     __tablename__ = "rollup_responses"
+    __table_args__ = (
+        # The all-services comparison reads a date range across every service.
+        Index("ix_rollup_responses_day", "day",
+              postgresql_include=["respondent_role", "fft_rating", "responses"]),
+    )
 
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
                                             primary_key=True)
@@ -797,6 +802,11 @@ class BarrierRollup(db.Model):
 
 class CommentRollup(db.Model):
     __tablename__ = "rollup_comments"
+    __table_args__ = (
+        # The sentiment trend reads one service's "every comment" rows over twelve months.
+        Index("ix_rollup_comments_service_theme_day", "service_id", "theme", "day",
+              postgresql_include=["sentiment_label", "comments"]),
+    )
 
     service_id: Mapped[int] = mapped_column(ForeignKey("services.id", ondelete="CASCADE"),
                                             primary_key=True)
