@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 # Combining marks and joiners count as part of a word (Urdu vowel marks, decomposed accents).
 _MARK = r"\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u200c\u200d"
@@ -135,22 +136,48 @@ def words(text: str) -> list[str]:
 # the strings a pattern cannot match without ("suicid" in "suicid\w*", one of "hit", "kick", ...
 # in "(hits?|kick\w*)"); it only ever answers "maybe", never "no" to a text the pattern matches.
 # Syntax it does not read (backreferences, inline flags, VERBOSE) leaves a pattern always tried.
+#
+# The strings are looked for in the text with every run of non-word characters made one space
+# and a space at each end. Then a separator such as \W+ is one known character, and so is the
+# edge of a word: (?<!\w)no\W+one(?!\w) needs " no one ", which is much rarer than "one".
 
 _CAP = 256  # the most strings a group may spell out before it counts as free text
 _SHORTEST_USEFUL = 3  # shorter needles match almost every comment, so are kept only if alone
-_CLASS_ESCAPES = frozenset("wWsSdD")
-_ZERO_WIDTH_ESCAPES = frozenset("bBAZ")
+_WORD_CLASS_ESCAPES = frozenset("wSdD")
+_ZERO_WIDTH_ESCAPES = frozenset("BAZ")
 _CONTROL_ESCAPES = {"a": "\a", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 _HEX_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
 _QUANTIFIER = re.compile(r"[*+?]|\{(\d*)(,?)(\d*)\}")
 _LOOKAROUND = ("(?=", "(?!", "(?<=", "(?<!")
+_WORD_EDGES = (r"(?<!\w)", r"(?!\w)")  # a non-word character or the end of the text
+_NON_WORD_RUN = re.compile(r"\W+")
+_NON_WORD = re.compile(r"\W")
+_ASCII_NON_WORD_TO_SPACE = str.maketrans(
+    {chr(code): " " for code in range(128) if _NON_WORD.match(chr(code))}
+)
 _ANY: tuple = ("any",)
 _EMPTY: tuple = ("empty",)
+_BOUNDARY: tuple = ("empty", "\\b")  # \b: empty, unless a letter beside it says more
+_SPACE: tuple = ("lit", " ")  # any non-word character, or a run of them
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 class _Unsupported(ValueError):
     pass
+
+
+def _collapse(text: str) -> str:
+    return _NON_WORD_RUN.sub(" ", text)
+
+
+def _screened(text: str) -> str:
+    """The text as the screen reads it: each run of non-word characters one space, and a space
+    at each end (so that " no one " is found at the start of "No-one called")."""
+    if text.isascii():
+        # The same, faster: split() finds the runs once every non-word character is a space.
+        words = text.translate(_ASCII_NON_WORD_TO_SPACE).split()
+        return f" {' '.join(words)} " if words else " "
+    return _collapse(f" {text} ")
 
 
 def _parse_alternation(source: str, index: int) -> tuple[tuple, int]:
@@ -161,16 +188,33 @@ def _parse_alternation(source: str, index: int) -> tuple[tuple, int]:
             atom, index = _parse_atom(source, index)
             item, index = _quantified(source, index, atom)
             items.append(item)
-        branches.append(("seq", tuple(items)))
+        branches.append(("seq", _with_boundaries(items)))
         if not source.startswith("|", index):
             return ("alt", tuple(branches)), index
         index += 1
 
 
+def _with_boundaries(items: list[tuple]) -> tuple:
+    """Read each \\b beside a word character as a non-word character on its other side."""
+    for index, item in enumerate(items):
+        if item == _BOUNDARY:
+            after = _spelled(("seq", tuple(items[index + 1 :])))
+            before = _spelled(("seq", tuple(items[:index])))
+            beside_word = (after and all(s[:1] not in ("", " ") for s in after)) or (
+                before and all(s[-1:] not in ("", " ") for s in before)
+            )
+            items[index] = _SPACE if beside_word else _EMPTY
+    return tuple(items)
+
+
 def _parse_escape(source: str, index: int) -> tuple[tuple, int]:
     letter = source[index + 1 : index + 2]
-    if letter in _CLASS_ESCAPES:
+    if letter in ("W", "s"):
+        return _SPACE, index + 2
+    if letter in _WORD_CLASS_ESCAPES:
         return _ANY, index + 2
+    if letter == "b":
+        return _BOUNDARY, index + 2
     if letter in _ZERO_WIDTH_ESCAPES:
         return _EMPTY, index + 2
     if letter in _CONTROL_ESCAPES:
@@ -184,19 +228,32 @@ def _parse_escape(source: str, index: int) -> tuple[tuple, int]:
 
 
 def _parse_class(source: str, index: int) -> tuple[tuple, int]:
-    index += 1
-    if source.startswith("^", index):
-        index += 1
-    if source.startswith("]", index):
-        index += 1
-    while index < len(source) and source[index] != "]":
-        index += 2 if source[index] == "\\" else 1
-    if index >= len(source):
+    end = index + 1
+    if source.startswith("^", end):
+        end += 1
+    if source.startswith("]", end):
+        end += 1
+    while end < len(source) and source[end] != "]":
+        end += 2 if source[end] == "\\" else 1
+    if end >= len(source):
         raise _Unsupported(source)
-    return _ANY, index + 1
+    members = source[index + 1 : end]
+    # [^\w\n] and the like match only non-word characters; so does a list of them ([.,]).
+    negated_words = members.startswith("^") and "\\w" in members
+    listed = re.fullmatch(r"(?:\\[Ws]|\\[^\w]|[^\w\\^\-\[])+", members)
+    if negated_words or (listed and all(_NON_WORD.match(c) for c in _class_literals(members))):
+        return _SPACE, end + 1
+    return _ANY, end + 1
+
+
+def _class_literals(members: str) -> list[str]:
+    return [c for c in re.sub(r"\\[Ws]", "", members).replace("\\", "")]
 
 
 def _parse_group(source: str, index: int) -> tuple[tuple, int]:
+    if source.startswith(_WORD_EDGES, index):
+        return _SPACE, index + len(next(e for e in _WORD_EDGES if source.startswith(e, index)))
+    positive = source.startswith(("(?=", "(?<="), index)
     lookaround = source.startswith(_LOOKAROUND, index)
     if lookaround:
         index += 4 if source.startswith("(?<", index) else 3
@@ -211,8 +268,12 @@ def _parse_group(source: str, index: int) -> tuple[tuple, int]:
     node, index = _parse_alternation(source, index)
     if not source.startswith(")", index):
         raise _Unsupported(source)
-    # A lookaround matches no characters, so for what a match contains it is empty.
-    return (_EMPTY if lookaround else node), index + 1
+    if not lookaround:
+        return node, index + 1
+    # (?=\s) says that a non-word character is there, like (?!\w); any other lookaround
+    # matches no characters, so for what a match contains it is empty.
+    spaced = positive and all(branch[1] == (_SPACE,) for branch in node[1])
+    return (_SPACE if spaced else _EMPTY), index + 1
 
 
 def _parse_atom(source: str, index: int) -> tuple[tuple, int]:
@@ -260,14 +321,14 @@ def _quantified(source: str, index: int, atom: tuple) -> tuple[tuple, int]:
 def _join(left: set[str] | None, right: set[str] | None) -> set[str] | None:
     if left is None or right is None or len(left) * len(right) > _CAP:
         return None
-    return {a + b for a in left for b in right}
+    return {_collapse(a + b) for a in left for b in right}
 
 
 def _spelled(node: tuple) -> set[str] | None:
-    """Every string the node matches, when there are at most _CAP of them; else None."""
+    """Every string the node matches (collapsed), when there are at most _CAP; else None."""
     kind = node[0]
     if kind == "lit":
-        return {node[1]}
+        return {_collapse(node[1])}
     if kind == "empty":
         return {""}
     if kind == "seq":
@@ -287,9 +348,12 @@ def _spelled(node: tuple) -> set[str] | None:
 
 
 def _spelled_repeat(atom: tuple, low: int, high: int | None) -> set[str] | None:
+    one = _spelled(atom)
+    if one == {" "}:
+        # However many non-word characters, collapsed they are one space.
+        return {" "} if low else {"", " "}
     if high is None or high > 3:
         return None
-    one = _spelled(atom)
     total: set[str] = set()
     result: set[str] | None = {""}
     for count in range(high + 1):
@@ -318,47 +382,97 @@ def _requirements(node: tuple) -> list[frozenset[str]]:
     """Sets of strings such that every match of the node contains one string of each set."""
     kind = node[0]
     if kind == "lit":
-        return [frozenset((node[1],))]
+        return [frozenset((_collapse(node[1]),))]
     if kind == "repeat":
         return _requirements(node[1]) if node[2] >= 1 else []
     if kind == "seq":
-        return _sequence_requirements(node[1])
-    if kind == "alt" and len(node[1]) == 1:
-        return _requirements(node[1][0])
+        return _sequence_requirements(node[1], {""})
     if kind == "alt":
-        union: set[str] = set()
-        for branch in node[1]:
-            needs = _requirements(branch)
-            if not needs:
-                return []
-            union |= max(needs, key=_strength)
-        return [_minimal(union)]
+        return _alternation_requirements(node[1], {""}, None)
     return []
 
 
-def _sequence_requirements(items: tuple) -> list[frozenset[str]]:
+def _alternation_requirements(
+    branches: tuple, before: set[str], after: tuple | None
+) -> list[frozenset[str]]:
+    # Each branch is read with what comes just before and after it ("(?<!\w)(?:he|she) "
+    # needs " he " or " she "), and the alternation needs one of the branches' best sets.
+    union: set[str] = set()
+    for branch in branches:
+        items = branch[1] if after is None else (*branch[1], after)
+        needs = _sequence_requirements(items, before)
+        if len(branches) == 1 or not needs:
+            return needs
+        union |= max(needs, key=_strength)
+    return [_minimal(union)]
+
+
+def _flattened(items: tuple) -> list[tuple]:
+    # A group with one branch only groups: its items belong to the sequence around it.
+    flat: list[tuple] = []
+    for item in items:
+        if item[0] == "alt" and len(item[1]) == 1:
+            flat.extend(_flattened(item[1][0][1]))
+        else:
+            flat.append(item)
+    return flat
+
+
+def _sequence_requirements(items: tuple, run: set[str]) -> list[frozenset[str]]:
     # Neighbouring items with few spellings make one run of literal text ("kill(s|ed)?" gives
     # "kill", "kills", "killed"); anything else ends the run and adds needs of its own.
     found: list[frozenset[str]] = []
-    run: set[str] = {""}
-    for item in (*items, _ANY):
+    flat = [*_flattened(items), _ANY]
+    apart = bool(run) and all(string.endswith(" ") for string in run)
+    for position, item in enumerate(flat):
         spelled = _spelled(item)
+        apart_before, apart = apart, _ends_apart(item, apart)
         joined = _join(run, spelled)
         if joined is not None:
             run = joined
             continue
         if "" not in run:
             found.append(_minimal(run))
-        if spelled is None:
-            found.extend(_requirements(item))
-            run = {""}
+        if spelled is not None:
+            # Too many spellings to join: start again, keeping the word start if there is one.
+            run = (_join({" "}, spelled) if apart_before else None) or spelled
+            continue
+        if item[0] == "alt":
+            following = flat[position + 1]
+            after = following if _spelled(following) is not None else None
+            found.extend(_alternation_requirements(item[1], run, after))
         else:
-            run = spelled
+            found.extend(_requirements(item))
+        # After a gap such as \W+(?:\w+\W+){0,3}, what follows starts a word.
+        run = {" "} if apart else {""}
     return found
 
 
+def _ends_apart(node: tuple, apart: bool) -> bool:
+    """Whether, after the node matches, the next character starts a word (the last one
+    matched, or the next, is a non-word character); `apart` says whether that held before."""
+    kind = node[0]
+    if kind == "lit":
+        return _collapse(node[1]) == " "
+    if kind == "empty":
+        return apart
+    if kind == "seq":
+        for item in node[1]:
+            apart = _ends_apart(item, apart)
+        return apart
+    if kind == "alt":
+        return all(_ends_apart(branch, apart) for branch in node[1])
+    if kind == "repeat":
+        # Zero times leaves things as they were; once or more, as the last time leaves them.
+        once = _ends_apart(node[1], False)
+        return once and (node[2] >= 1 or apart)
+    return False
+
+
 def required_strings(pattern: str, ignore_case: bool = False) -> tuple[frozenset[str], ...]:
-    """Sets of strings such that text the pattern matches contains one string from each set.
+    """Sets of strings such that, where the pattern matches a text, the text screened as
+    PatternScreen screens it (non-word runs made one space, a space added at each end)
+    contains one string from each set.
 
     :param pattern: a regular expression as given to re.compile, without re.VERBOSE.
     :param ignore_case: whether it is compiled with re.IGNORECASE; the strings are then
@@ -373,17 +487,36 @@ def required_strings(pattern: str, ignore_case: bool = False) -> tuple[frozenset
     except (IndexError, ValueError):  # _Unsupported, or a pattern that does not compile
         return ()
     if ignore_case:
-        # Lower-casing is exact only for ASCII and for letters with no case (Urdu): a needle
-        # with, say, dotless ı (which IGNORECASE matches to i) is left out.
+        # A needle with, say, dotless ı (which IGNORECASE matches to i) is left out.
         needs = [
             frozenset(s.lower() for s in strings)
             for strings in needs
-            if all(_lowers_exactly(s) for s in strings)
+            if all(_lowers_exactly_in_needle(c) for string in strings for c in string)
         ]
+    # A space alone is in every text of more than one word, so it tells nothing.
+    needs = [strings for strings in needs if " " not in strings]
     useful = [strings for strings in needs if _strength(strings)[0] >= _SHORTEST_USEFUL]
     if not useful and needs:
         useful = [max(needs, key=_strength)]
     return tuple(_minimal(set(strings)) for strings in dict.fromkeys(useful))
+
+
+@lru_cache(maxsize=1024)
+def _lowers_exactly_in_needle(char: str) -> bool:
+    """Whether a lower-cased needle finds this character of a pattern compiled with
+    IGNORECASE in any text the screen reads (see _lowers_exactly).
+
+    ASCII and caseless letters match themselves; a cased letter such as ę matches nothing
+    in such a text, nor does its needle, unless re pairs it with an ASCII letter (ı with i,
+    ſ with s, İ with i) or its lower case is odd (two characters, or itself caseless).
+    """
+    if char.isascii() or char.lower() == char == char.upper():
+        return True
+    lower = char.lower()
+    if len(lower) != 1 or lower == lower.upper():
+        return False
+    twin = re.compile(re.escape(char), re.IGNORECASE)
+    return not any(twin.fullmatch(chr(code)) for code in range(128))
 
 
 def _lowers_exactly(text: str) -> bool:
@@ -426,32 +559,36 @@ class PatternScreen:
 
     def __init__(self, patterns: Sequence[str], ignore_case: bool = False) -> None:
         self.ignore_case = ignore_case
-        # Each set of strings a pattern needs gets a number; a pattern could match only when
-        # the text holds a string from every one of its sets.
-        self._needs: list[frozenset[int]] = []
-        satisfies: dict[str, set[int]] = {}
+        needs = [required_strings(pattern, ignore_case) for pattern in patterns]
+        self._always = frozenset(i for i, sets in enumerate(needs) if not sets)
+        # A pattern that needs one set of strings could match wherever one of them is; for a
+        # pattern that needs several, each set gets a number, and the text must meet them all.
+        sure: dict[str, set[int]] = {}
+        meets: dict[str, set[int]] = {}
         self._owner: list[int] = []
-        for index, pattern in enumerate(patterns):
-            numbers = []
-            for strings in required_strings(pattern, ignore_case):
-                numbers.append(len(self._owner))
-                self._owner.append(index)
+        self._numbers: dict[int, frozenset[int]] = {}
+        for index, sets in enumerate(needs):
+            if len(sets) == 1:
+                for needle in sets[0]:
+                    sure.setdefault(needle, set()).add(index)
+                continue
+            for strings in sets:
                 for needle in strings:
-                    satisfies.setdefault(needle, set()).add(numbers[-1])
-            self._needs.append(frozenset(numbers))
-        self._always = tuple(i for i, numbers in enumerate(self._needs) if not numbers)
-        # At every position (the lookahead lets matches overlap) the search captures the
-        # longest needle there; the shorter needles it begins with are there as well.
-        self._search = (
-            re.compile(f"(?=({_trie(list(satisfies))}))") if satisfies else None
-        )
-        self._satisfies = {
-            needle: frozenset().union(
-                *(satisfies[needle[:end]] for end in range(1, len(needle) + 1)
-                  if needle[:end] in satisfies)
-            )
-            for needle in satisfies
-        }
+                    meets.setdefault(needle, set()).add(len(self._owner))
+                self._owner.append(index)
+            self._numbers[index] = frozenset(range(len(self._owner) - len(sets),
+                                                   len(self._owner)))
+        needles = sure.keys() | meets.keys()
+        # At each position (the lookahead lets matches overlap) a search captures the longest
+        # needle there; the shorter needles it begins with are there as well. Most needles
+        # begin a word, so start with a space, and those are looked for only after a space,
+        # which re finds quickly because it is a literal.
+        starts_word = sorted(needle[1:] for needle in needles if needle.startswith(" "))
+        elsewhere = sorted(needle for needle in needles if not needle.startswith(" "))
+        self._after_space = re.compile(f" (?=({_trie(starts_word)}))") if starts_word else None
+        self._anywhere = re.compile(f"(?=({_trie(elsewhere)}))") if elsewhere else None
+        self._sure = {needle: _with_prefixes(needle, sure) for needle in needles}
+        self._meets = {needle: _with_prefixes(needle, meets) for needle in needles}
 
     def possible(self, text: str) -> tuple[int, ...] | None:
         """Indexes, in order, of the patterns that could match `text`; None when the screen
@@ -460,10 +597,24 @@ class PatternScreen:
             if not _lowers_exactly(text):
                 return None
             text = text.lower()
-        found = self._search.findall(text) if self._search is not None else ()
-        if not found:
-            return self._always
-        met = frozenset().union(*(self._satisfies[needle] for needle in set(found)))
-        candidates = {self._owner[number] for number in met}
-        passed = [index for index in candidates if self._needs[index] <= met]
-        return tuple(sorted((*passed, *self._always)))
+        text = _screened(text)
+        found: set[str] = set()
+        if self._after_space is not None:
+            found.update(" " + rest for rest in self._after_space.findall(text))
+        if self._anywhere is not None:
+            found.update(self._anywhere.findall(text))
+        passed = set(self._always)
+        met: set[int] = set()
+        for needle in found:
+            passed |= self._sure[needle]
+            met |= self._meets[needle]
+        if met:
+            owners = {self._owner[number] for number in met}
+            passed.update(index for index in owners if self._numbers[index] <= met)
+        return tuple(sorted(passed))
+
+
+def _with_prefixes(needle: str, table: dict[str, set[int]]) -> frozenset[int]:
+    return frozenset().union(
+        *(table.get(needle[:end], ()) for end in range(1, len(needle) + 1))
+    )

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .text import PatternScreen
+
 THEME_KEYS: tuple[str, ...] = (
     "access_login",
     "technical",
@@ -89,9 +91,13 @@ class ThemeHit:
 
 
 @dataclass(frozen=True)
-class _Matcher:
-    pattern: re.Pattern[str]
-    exclusion: re.Pattern[str] | None
+class _Patterns:
+    """Every theme's patterns for one set of languages, as they are matched."""
+
+    screen: PatternScreen
+    themes: tuple[int, ...]  # the index in THEME_KEYS of each pattern's theme
+    sources: tuple[str, ...]  # in taxonomy order, lower-cased with groups non-capturing
+    excluding: tuple[bool, ...]  # whether each is an exclusion rather than a pattern
 
 
 @dataclass(frozen=True)
@@ -104,8 +110,8 @@ class ThemeRules:
     # theme -> language -> pattern sources, with placeholders expanded and accents folded
     sources: Mapping[str, Mapping[str, tuple[str, ...]]]
     exclusion_sources: Mapping[str, Mapping[str, tuple[str, ...]]]
-    # One alternation per theme per set of languages, compiled on first use.
-    _matchers: dict[tuple[str, ...], tuple[_Matcher, ...]] = field(
+    # The patterns for each set of languages, prepared on first use.
+    _patterns: dict[tuple[str, ...], _Patterns] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -173,20 +179,23 @@ class ThemeRules:
             return self.languages
         return (ALWAYS,) if primary == ALWAYS else (ALWAYS, primary)
 
-    def matchers(self, languages: tuple[str, ...]) -> tuple[_Matcher, ...]:
-        """One compiled alternation per theme (in taxonomy order) for these languages."""
-        cached = self._matchers.get(languages)
+    def patterns(self, languages: tuple[str, ...]) -> _Patterns:
+        """Every theme's patterns for these languages, with a screen over them."""
+        cached = self._patterns.get(languages)
         if cached is None:
-            cached = tuple(
-                _Matcher(
-                    _alternation([s for lang in languages for s in self.sources[key][lang]]),
-                    _alternation(
-                        [s for lang in languages for s in self.exclusion_sources[key][lang]]
-                    ),
-                )
-                for key in THEME_KEYS
+            owned = [
+                (index, excluding, _for_speed(source))
+                for index, key in enumerate(THEME_KEYS)
+                for excluding, table in ((False, self.sources), (True, self.exclusion_sources))
+                for lang in languages
+                for source in table[key][lang]
+            ]
+            cached = self._patterns[languages] = _Patterns(
+                PatternScreen([_whole_words(source) for _, _, source in owned]),
+                tuple(index for index, _, _ in owned),
+                tuple(source for _, _, source in owned),
+                tuple(excluding for _, excluding, _ in owned),
             )
-            self._matchers[languages] = cached
         return cached
 
 
@@ -291,11 +300,21 @@ def _check_compiles(body: str, where: str, source: str) -> None:
         raise ThemeRulesError(f"`{where}` pattern {source!r}: {error}") from error
 
 
-def _alternation(bodies: list[str]) -> re.Pattern[str] | None:
-    if not bodies:
-        return None
-    alternatives = "|".join(f"(?:{body})" for body in bodies)
-    return re.compile(rf"(?<!\w)(?:{_for_speed(alternatives)})(?!\w)")
+def _whole_words(source: str) -> str:
+    return rf"(?<!\w)(?:{source})(?!\w)"
+
+
+@lru_cache(maxsize=4096)
+def _compiled(source: str) -> re.Pattern[str]:
+    """One pattern (already through _for_speed), whole words only; compiled on first use,
+    since the screen lets few of them through."""
+    return re.compile(_whole_words(source))
+
+
+@lru_cache(maxsize=1024)
+def _alternation(sources: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of the patterns, whole words only, for finding every exclusion."""
+    return re.compile(_whole_words("|".join(f"(?:{source})" for source in sources)))
 
 
 def _for_speed(source: str) -> str:
@@ -345,19 +364,37 @@ def taxonomy() -> tuple[Theme, ...]:
     return default_rules().themes
 
 
-def _sentence_indexes(matcher: _Matcher, text: str, starts: list[int]) -> tuple[int, ...]:
+def _first_match(
+    patterns: Sequence[re.Pattern[str]], text: str, position: int
+) -> re.Match[str] | None:
+    """What one alternation of the patterns would find: the leftmost match, and of those
+    starting together, the match of the pattern listed first."""
+    first = None
+    for pattern in patterns:
+        found = pattern.search(text, position)
+        if found is not None and (first is None or found.start() < first.start()):
+            first = found
+    return first
+
+
+def _sentence_indexes(
+    patterns: Sequence[re.Pattern[str]],
+    exclusion: re.Pattern[str] | None,
+    text: str,
+    starts: list[int],
+) -> tuple[int, ...]:
     found: list[int] = []
     excluded: list[tuple[int, int]] | None = None
     position = 0
-    while (match := matcher.pattern.search(text, position)) is not None:
+    while (match := _first_match(patterns, text, position)) is not None:
         start, end = match.span()
         if "\n" in text[start:end]:
             # Only a pattern written with \W or \s can get here: it spans two sentences.
             position = start + 1
             continue
-        if matcher.exclusion is not None:
+        if exclusion is not None:
             if excluded is None:
-                excluded = [m.span() for m in matcher.exclusion.finditer(text)]
+                excluded = [m.span() for m in exclusion.finditer(text)]
             if any(start < ex_end and ex_start < end for ex_start, ex_end in excluded):
                 # A later match in the same sentence may still count.
                 position = start + 1
@@ -387,9 +424,24 @@ def tag_themes(
         starts.append(offset)
         offset += len(sentence) + 1
     text = "\n".join(folded)
+    patterns = rules.patterns(rules.languages_for(language))
+    # Of a thousand patterns and exclusions a comment matches a few, so only those the screen
+    # lets through are run, in the order the taxonomy lists them: what the others would find
+    # is nothing.
+    candidates: dict[int, tuple[list[str], list[str]]] = {}
+    for index in patterns.screen.possible(text) or ():
+        found = candidates.setdefault(patterns.themes[index], ([], []))
+        found[patterns.excluding[index]].append(patterns.sources[index])
     hits = []
-    for key, matcher in zip(THEME_KEYS, rules.matchers(rules.languages_for(language)), strict=True):
-        indexes = _sentence_indexes(matcher, text, starts)
-        if indexes:
-            hits.append(ThemeHit(key, indexes))
+    for theme, key in enumerate(THEME_KEYS):
+        sources, exclusions = candidates.get(theme, ((), ()))
+        if sources:
+            indexes = _sentence_indexes(
+                [_compiled(source) for source in sources],
+                _alternation(tuple(exclusions)) if exclusions else None,
+                text,
+                starts,
+            )
+            if indexes:
+                hits.append(ThemeHit(key, indexes))
     return tuple(hits)
