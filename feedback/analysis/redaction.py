@@ -3,6 +3,9 @@
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
+
+from .text import PatternScreen
 
 NHS_NUMBER = "NHS NUMBER"
 PHONE = "PHONE"
@@ -64,6 +67,8 @@ _WEAK_CUE = re.compile(
     rf"(?:\b{_WEAK_TITLE}|\b(?:i\s+am\s+|i'm\s+)?called|\bnamed)(?=\s)", re.IGNORECASE
 )
 _THANKS_CUE = re.compile(r"\bthank(?:s|\s+you)\s+to(?=\s)", re.IGNORECASE)
+# Every pattern above the names needs a digit (\d, so any script's digits), the email an @.
+_DIGIT = re.compile(r"\d")
 _NAME_WORD = re.compile(r"\s+([^\W\d_][^\W\d_'’]*(?:[-'’][^\W\d_]+)*)")
 _URDU_NAME = re.compile(r"میرا\s+نام\s+(?P<name>[\u0600-\u06ff]+)")
 _URDU_NOT_NAME = {"ہے", "ہیں", "تھا", "کیا"}
@@ -158,14 +163,26 @@ def _name_after(text: str, position: int, capitals: tuple[bool, bool], words: in
     return NAME, start, end
 
 
+# (cue, whether the first and second name words must be capitalised, how many there must be)
+_CUES = (
+    (_INTRO_CUE, (False, False), 1),
+    (_TITLE_CUE, (False, True), 1),
+    (_WEAK_CUE, (True, True), 1),
+    (_THANKS_CUE, (True, True), 2),
+)
+
+
+@cache
+def _cue_screen() -> PatternScreen:
+    return PatternScreen([cue.pattern for cue, _, _ in _CUES], ignore_case=True)
+
+
 def _names(text: str) -> Iterator[Span]:
-    cues = (
-        (_INTRO_CUE, (False, False), 1),
-        (_TITLE_CUE, (False, True), 1),
-        (_WEAK_CUE, (True, True), 1),
-        (_THANKS_CUE, (True, True), 2),
-    )
-    for pattern, capitals, words in cues:
+    # Most comments have no cue at all; one search says which cues could be there.
+    possible = _cue_screen().possible(text)
+    for index, (pattern, capitals, words) in enumerate(_CUES):
+        if possible is not None and index not in possible:
+            continue
         for cue in pattern.finditer(text):
             span = _name_after(text, cue.end(), capitals, words)
             if span:
@@ -177,12 +194,13 @@ def _names(text: str) -> Iterator[Span]:
 
 def find_personal_data(text: str) -> tuple[Span, ...]:
     """Non-overlapping (label, start, end) spans of personal data, in text order."""
+    digits = _DIGIT.search(text) is not None
     candidates = [
-        *_simple(text, EMAIL, _EMAIL),
-        *_nhs_numbers(text),
-        *_dates_of_birth(text),
-        *_phones(text),
-        *_simple(text, POSTCODE, _POSTCODE),
+        *(_simple(text, EMAIL, _EMAIL) if "@" in text else ()),
+        *(_nhs_numbers(text) if digits else ()),
+        *(_dates_of_birth(text) if digits else ()),
+        *(_phones(text) if digits else ()),
+        *(_simple(text, POSTCODE, _POSTCODE) if digits else ()),
         *_names(text),
     ]
     candidates.sort(key=lambda s: (_PRIORITY.index(s[0]), -(s[2] - s[1]), s[1]))

@@ -71,6 +71,15 @@ def test_nhs_number_check_digit(number, valid):
         ("Nazywam się Agata", "Nazywam się [NAME]"),
         ("Mă numesc Ioana", "Mă numesc [NAME]"),
         ("میرا نام احمد ہے", "میرا نام [NAME] ہے"),
+        # Cues in capitals, after punctuation, with letters lower-casing treats apart
+        ("(Dr Patel) was kind", "(Dr [NAME]) was kind"),
+        ("I was seen by DR PATEL", "I was seen by DR [NAME]"),
+        ("MY NAME IS İLKER", "MY NAME IS [NAME]"),
+        ("MĂ NUMESC Ion", "MĂ NUMESC [NAME]"),
+        ("the nurse, Sister Jones, helped", "the nurse, Sister [NAME], helped"),
+        ("my nurse was called Anna", "my nurse was called [NAME]"),
+        # Digits of any script count, as \d counts them
+        ("NHS no ٩٤٣٤٧٦٥٩١٩ thanks", "NHS no [NHS NUMBER] thanks"),
     ],
 )
 def test_redacts(text, expected):
