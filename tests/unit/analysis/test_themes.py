@@ -2,6 +2,7 @@
 taxonomy data file."""
 
 import json
+import re
 import time
 import unicodedata
 
@@ -159,6 +160,23 @@ def test_everyday_words_that_look_like_a_theme_are_not_tagged(text, language, th
 
 def test_an_excluded_phrase_does_not_hide_a_later_match_in_the_same_sentence():
     assert "staff_attitude" in themes_of("The site is user-friendly and the staff friendly", "en")
+
+
+@pytest.mark.parametrize("language", [None, *LANGUAGES])
+def test_the_screen_lets_through_every_pattern_that_matches_an_example(language):
+    # tag_themes runs only the patterns its screen lets through; none that matches may be
+    # left out, or a theme would be missed.
+    rules = ThemeRules.load()
+    patterns = rules.patterns(rules.languages_for(language))
+    compiled = [re.compile(rf"(?<!\w)(?:{source})(?!\w)") for source in patterns.sources]
+    texts = [text for _, text, _ in TAGGED] + [
+        "No-one rang back. On time!", "wi-fi\nkept dropping", "NHS  App (log-in)", "",
+    ]
+    for text in texts:
+        joined = "\n".join(fold(sentence) for sentence in sentences(text))
+        possible = set(patterns.screen.possible(joined))
+        matching = {i for i, pattern in enumerate(compiled) if pattern.search(joined)}
+        assert matching <= possible, text
 
 
 def test_english_patterns_apply_to_a_comment_in_another_language():
