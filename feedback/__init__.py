@@ -5,7 +5,13 @@ import os
 import re
 
 from flask import Flask
-from jinja2 import ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
+from jinja2 import (
+    ChainableUndefined,
+    ChoiceLoader,
+    FileSystemLoader,
+    PackageLoader,
+    select_autoescape,
+)
 
 from .config import CONFIGS, INSTANCE_DIR, Config
 
@@ -14,6 +20,7 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app; with no config, FEEDBACK_ENV picks one (development when unset)."""
     app = Flask(__name__, instance_path=str(INSTANCE_DIR))
     app.config.from_object(config or CONFIGS[os.environ.get("FEEDBACK_ENV", "development")]())
+    configure_proxy(app)
     configure_templates(app)
     configure_logging(app)
     register_extensions(app)
@@ -24,11 +31,27 @@ def create_app(config: Config | None = None) -> Flask:
     return app
 
 
+def configure_proxy(app: Flask) -> None:
+    # Behind TRUSTED_PROXY_COUNT reverse proxies, take the client's address and scheme from the
+    # headers they set, so rate limits count each visitor rather than the proxy. Never more
+    # proxies than there are: a client could otherwise choose its own address.
+    proxies = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+
 def configure_templates(app: Flask) -> None:
-    # NHS.UK frontend's Jinja port needs ChainableUndefined for its optional nested params.
+    # NHS.UK frontend's Jinja port needs ChainableUndefined for its optional nested params,
+    # and autoescaping in its own .jinja macros: Flask's default escapes only .html and the
+    # like, so a person's text passed to a macro as "text" or a textarea's "value" went out
+    # as HTML. The .css templates stay unescaped, as their font lists have quotes in them.
     app.jinja_options = {
         **app.jinja_options,
         "undefined": ChainableUndefined,
+        "autoescape": select_autoescape(("html", "htm", "xml", "xhtml", "svg", "jinja"),
+                                        default_for_string=True),
         "loader": ChoiceLoader(
             [FileSystemLoader(os.path.join(app.root_path, "templates")),
              PackageLoader("nhsuk_frontend_jinja")]

@@ -42,6 +42,8 @@ class Config:
     # died, so after PostgreSQL restarts, web processes and workers carry on by themselves
     # rather than fail the first request on each stale connection (tests/faults).
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Reverse proxies in front of the app (0: none). Set to 1 behind one nginx or load balancer.
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT") or 0)
     # None means jobs run in-process; a redis:// URL means RQ workers run them.
     REDIS_URL: str | None = None
 

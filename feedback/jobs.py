@@ -184,6 +184,11 @@ def get_queue(name: str):
     return Queue(name, connection=get_redis())
 
 
+# A failed job's record (with its traceback, which may quote data) is kept this long, in
+# seconds, to investigate it; RQ's default is a year.
+FAILED_JOB_TTL = 7 * 24 * 3600
+
+
 def enqueue(func: Callable, *args) -> None:
     """Run `func(*args)` in the background. Call only after the commit it depends on."""
     options = JOB_OPTIONS[func]
@@ -201,7 +206,8 @@ def enqueue(func: Callable, *args) -> None:
         intervals = list(options.retry_intervals[: options.retries])
         retry = Retry(max=options.retries, interval=intervals)
     try:
-        get_queue(options.queue).enqueue(func, *args, job_timeout=options.timeout, retry=retry)
+        get_queue(options.queue).enqueue(func, *args, job_timeout=options.timeout, retry=retry,
+                                         failure_ttl=FAILED_JOB_TTL)
     except RedisError:
         # What asked for the job is committed already; the periodic sweep finds it later.
         log.exception("Could not enqueue %s%r; the sweep will pick it up", func.__name__, args)
@@ -282,6 +288,11 @@ def make_worker(queue_names: list[str], *, name: str | None = None):
             db.engine.dispose(close=False)
             return super().perform_job(job, queue)
 
+    # Load the analysers' word lists and patterns once here: each job runs in a fork of this
+    # process, which would otherwise load them again for every job.
+    from .analysis import analyse
+
+    analyse("warm up", rating="good")
     return FeedbackWorker(queue_names, connection=get_redis(), name=name)
 
 

@@ -376,7 +376,7 @@ def _status_callback_url() -> str:
 def pending_messages(older_than: datetime) -> list[int]:
     return list(db.session.scalars(select(SmsMessage.id).where(
         SmsMessage.direction == "out", SmsMessage.status == "pending",
-        SmsMessage.created_at < older_than)))
+        SmsMessage.created_at < older_than).order_by(SmsMessage.id)))  # in the order sent
 
 
 def unprocessed_inbound(older_than: datetime) -> list[int]:

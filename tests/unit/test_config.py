@@ -46,3 +46,25 @@ def test_development_needs_no_settings(monkeypatch, tmp_path):
 )
 def test_database_urls_name_the_driver(given, expected):
     assert _database_url(given) == expected
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for():
+    from flask import request
+
+    from feedback import create_app
+    from feedback.config import TestConfig
+
+    for proxies, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        config = TestConfig()
+        config.TRUSTED_PROXY_COUNT = proxies
+        app = create_app(config)
+        seen = {}
+
+        @app.get("/__address")
+        def address(seen=seen):
+            seen["address"] = request.remote_addr
+            return ""
+
+        app.test_client().get("/__address", headers={"X-Forwarded-For": "203.0.113.9"},
+                              environ_base={"REMOTE_ADDR": "127.0.0.1"})
+        assert seen["address"] == expected
