@@ -13,6 +13,9 @@ MESSAGE_STATUSES = frozenset(
 _MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 _E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+# Counts and error codes are stored in INTEGER columns. Twilio's are far smaller (up to 10
+# media, five-digit error codes); a bigger number in a signed form is refused, not a 500.
+MAX_COUNT = 2**31 - 1
 # C0 controls except tab, newline and carriage return; DEL; C1 controls.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -92,6 +95,7 @@ def _matching(form: Mapping[str, str], field: str, pattern: re.Pattern[str]) -> 
 
 def _count(form: Mapping[str, str], field: str) -> int:
     value = (form.get(field) or "0").strip()
-    if not (value.isascii() and value.isdigit()):
+    # Length first: int() refuses strings of over 4,300 digits with a ValueError of its own.
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_COUNT:
         raise InvalidPayload(field)
     return int(value)
