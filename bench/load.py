@@ -702,8 +702,14 @@ def explain_lost_sms(database_url: str, keys: set[str], limit: int = 3) -> list[
     return lines
 
 
-def scan_logs(sizes: dict[Path, int]) -> Counter:
+_JOB_DONE = re.compile(r"Successfully completed feedback\.jobs\.(\w+)\(.* job in "
+                       r"(\d+):(\d+):([\d.]+)s")
+
+
+def scan_logs(sizes: dict[Path, int]) -> tuple[Counter, dict[str, list[float]]]:
+    """Tracebacks, errors and worker timeouts in the logs, and the seconds each job took."""
     found: Counter = Counter()
+    jobs: dict[str, list[float]] = defaultdict(list)
     for path, size in sizes.items():
         with path.open("rb") as log:
             text = log.read(size).decode(errors="replace")
@@ -711,7 +717,11 @@ def scan_logs(sizes: dict[Path, int]) -> Counter:
             for marker in ("Traceback", "WORKER TIMEOUT", " ERROR ", " CRITICAL "):
                 if marker in line:
                     found[marker.strip()] += 1
-    return found
+            if done := _JOB_DONE.search(line):
+                hours, minutes, seconds = done.group(2, 3, 4)
+                jobs[done.group(1)].append(int(hours) * 3600 + int(minutes) * 60
+                                           + float(seconds))
+    return found, jobs
 
 
 # --- printing --------------------------------------------------------------------------------
@@ -927,10 +937,13 @@ def verdict(bench: Load, phone_list: list[Phone], database_url: str, found: Stor
           f"operations: {others}")
     for failure in failures[:10]:
         print(f"    {failure}")
-    marks = scan_logs(log_sizes)
+    marks, jobs = scan_logs(log_sizes)
     print(f"  logs in {logs}, up to the workers' shutdown: "
           + (", ".join(f"{n} {m}" for m, n in marks.items())
              or "no tracebacks, errors or worker timeouts"))
+    print("  jobs the two workers did, from set-up to drained (mean seconds in the horse): "
+          + ", ".join(f"{name} {len(seconds)} ({statistics.mean(seconds):.2f} s)"
+                      for name, seconds in sorted(jobs.items(), key=lambda j: -len(j[1]))))
     lost = len(web_lost) + len(sms_lost) + found.inbound_unprocessed + stuck
     checks = [
         (memory_ok, f"every web and worker process under {GOAL_MB} MB"),
