@@ -915,7 +915,7 @@ def verdict(bench: Load, phone_list: list[Phone], database_url: str, found: Stor
     web_lost = acknowledged - found.web
     sms_lost = completed - found.sms
     sent_replies = sum(p.answered for p in phone_list)
-    print(f"\nqueues drained {drained:.0f} s after the load" + (
+    print(f"\nqueues drained {drained:.0f} s after the last reply" + (
         f" ({left} jobs still queued, started or waiting to retry)" if left else ""))
     print(f"  web: {len(acknowledged)} submissions reached the confirmation page, "
           f"{len(found.web)} web responses stored, {len(web_lost)} of them lost, "
