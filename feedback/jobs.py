@@ -290,6 +290,10 @@ def make_worker(queue_names: list[str], *, name: str | None = None):
 
     # Load the analysers' word lists and patterns once here: each job runs in a fork of this
     # process, which would otherwise load them again for every job.
+    # Twilio's message API is imported the same way, once: importing it in each job's fork
+    # made sending a text cost several times its own work (bench/load.py).
+    import twilio.rest.api.v2010.account.message  # noqa: F401
+
     from .analysis import analyse
 
     analyse("warm up", rating="good")
