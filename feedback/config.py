@@ -54,6 +54,9 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/London"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
 
+    # Bytes in any request body, read before any view runs: the largest legitimate ones are a
+    # campaign CSV (1 MB) and an API call (2 MB). Anything bigger is refused with 413.
+    MAX_CONTENT_LENGTH = 3 * 1024 * 1024
     # Characters; long enough for a real complaint, short enough to bound storage and analysis.
     FREE_TEXT_MAX_LENGTH = 5000
     # An unfinished web survey is kept this long, then purged by a periodic job.

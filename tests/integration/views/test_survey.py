@@ -269,3 +269,9 @@ def test_privacy_notice_states_the_retention_settings_in_force(client, app, monk
 def test_accessibility_statement_is_published(client, page):
     soup = page(client.get("/accessibility?lang=cy"))
     assert "400%" in soup.get_text() and "EHRC" in soup.get_text()
+
+
+def test_a_body_over_the_app_limit_is_refused_before_any_view_reads_it(client, db):
+    huge = "x" * (3 * 1024 * 1024 + 1)
+    response = client.post("/s/anything", data={"answer": huge})
+    assert response.status_code == 413
